@@ -1,0 +1,200 @@
+public import ArgumentParser
+import Foundation
+import Logging
+import Metrics
+import Postgres
+import Prometheus
+import ServiceLifecycle
+import UnixSignals
+import Synchronization
+
+/// The `mpshook` command line.
+public struct MPSHookCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "mpshook",
+        abstract: "Runs Tencent Cloud MPS smart-subtitle batches end to end.",
+        discussion: AppConfiguration.environmentHelp,
+        subcommands: [ServeCommand.self, MigrateCommand.self]
+    )
+
+    public init() {}
+}
+
+/// `mpshook serve`: the HTTP service.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Runs the HTTP service until SIGTERM or SIGINT.",
+        discussion: "Refuses to start on a database with pending migrations unless --migrate "
+            + "(or MPSHOOK_MIGRATE_ON_START=true) is given.\n\n" + AppConfiguration.environmentHelp
+    )
+
+    @Flag(name: .long, help: "Apply pending migrations before serving.")
+    var migrate = false
+
+    func run() async throws {
+        let configuration = try CommandSupport.loadConfiguration()
+        let logger = CommandSupport.bootstrapLogging(configuration)
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        let migrator = try CommandSupport.loadMigrator(configuration)
+        let client = PostgresClient(configuration: configuration.database, logger: logger)
+
+        do {
+            let status = try await migrator.status(client)
+            if !status.isCurrent {
+                guard migrate || configuration.migrateOnStart else {
+                    let names = status.pending.map(\.name).joined(separator: ", ")
+                    throw CommandFailure(
+                        "the database has \(status.pending.count) pending migration(s) (\(names)); "
+                            + "run `mpshook migrate` first or start with --migrate"
+                    )
+                }
+                try await migrator.migrate(client, logger: logger)
+            }
+        } catch {
+            await client.shutdown()
+            throw CommandSupport.failure(error, configuration: configuration)
+        }
+
+        let readiness = DatabaseReadiness(
+            client: client, migrator: migrator, interval: configuration.readinessInterval, logger: logger
+        )
+        await readiness.check()
+        logger.info("starting", metadata: configuration.redactedSummary)
+        let application = Server.makeApplication(
+            configuration: configuration, client: client, readiness: readiness, registry: registry, logger: logger,
+            onServerRunning: { address in logger.info("listening", metadata: ["http.address": "\(address)"]) }
+        )
+        var groupConfiguration = ServiceGroupConfiguration(
+            services: [.init(service: application)],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            cancellationSignals: [],
+            logger: logger
+        )
+        groupConfiguration.maximumGracefulShutdownDuration = configuration.shutdownTimeout
+        let group = ServiceGroup(configuration: groupConfiguration)
+        do {
+            try await group.run()
+        } catch {
+            await client.shutdown()
+            throw CommandSupport.failure(error, configuration: configuration)
+        }
+        await client.shutdown()
+        logger.info("stopped")
+    }
+}
+
+/// `mpshook migrate`: applies pending migrations (or shows them with --status).
+struct MigrateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "migrate",
+        abstract: "Applies pending database migrations, forward-only, under an advisory lock.",
+        discussion: AppConfiguration.environmentHelp
+    )
+
+    @Flag(name: .long, help: "Only show applied and pending migrations.")
+    var status = false
+
+    func run() async throws {
+        let configuration = try CommandSupport.loadConfiguration()
+        let logger = CommandSupport.bootstrapLogging(configuration)
+        let migrator = try CommandSupport.loadMigrator(configuration)
+        let client = PostgresClient(configuration: configuration.database, logger: logger)
+        do {
+            if status {
+                let current = try await migrator.status(client)
+                for migration in migrator.migrations {
+                    let state = current.applied.contains(migration.version) ? "applied" : "pending"
+                    print("\(state)\t\(migration.name)")
+                }
+            } else {
+                let applied = try await migrator.migrate(client, logger: logger)
+                print(applied.isEmpty
+                    ? "nothing to do: all \(migrator.migrations.count) migration(s) applied"
+                    : "applied \(applied.count) migration(s): \(applied.map(\.name).joined(separator: ", "))")
+            }
+        } catch {
+            await client.shutdown()
+            throw CommandSupport.failure(error, configuration: configuration)
+        }
+        await client.shutdown()
+    }
+}
+
+/// A command that failed for a reason worth one line on standard error.
+struct CommandFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+enum CommandSupport {
+    static func loadConfiguration() throws -> AppConfiguration {
+        do {
+            return try AppConfiguration()
+        } catch {
+            throw fail("invalid configuration: \(error)")
+        }
+    }
+
+    static func loadMigrator(_ configuration: AppConfiguration) throws -> Migrator {
+        do {
+            return try Migrator.load(directory: try configuration.resolvedMigrationsDirectory())
+        } catch {
+            throw fail("\(error)")
+        }
+    }
+
+    private static let bootstrapped = BootstrapOnce()
+
+    static func bootstrapLogging(_ configuration: AppConfiguration) -> Logger {
+        bootstrapped.run {
+            LoggingSystem.bootstrap { label in
+                StreamLogHandler(label: label, level: configuration.logLevel, format: configuration.logFormat)
+            }
+        }
+        var logger = Logger(label: "mpshook")
+        logger.logLevel = configuration.logLevel
+        return logger
+    }
+
+    /// Turns any error into a one-line message on standard error and a non-zero exit.
+    static func failure(_ error: any Error, configuration: AppConfiguration) -> any Error {
+        if let error = error as? CommandFailure { return fail(error.description) }
+        if let error = error as? PostgresError {
+            switch error.code {
+            case .connectionFailed, .connectionClosed:
+                return fail("cannot use the database at \(configuration.database.redactedURL): \(error.reason)")
+            case .migration:
+                return fail(error.reason)
+            default:
+                return fail("database error: \(error)")
+            }
+        }
+        return fail("\(error)")
+    }
+
+    static func fail(_ message: String) -> ExitCode {
+        FileHandle.standardError.write(Data("mpshook: \(message)\n".utf8))
+        return ExitCode.failure
+    }
+}
+
+/// Runs a closure once per process (logging may be bootstrapped only once).
+final class BootstrapOnce: Sendable {
+    private let done = Mutex(false)
+    func run(_ body: () -> Void) {
+        let first = done.withLock { done in
+            defer { done = true }
+            return !done
+        }
+        if first { body() }
+    }
+}
+
+extension MPSHookCommand {
+    /// Parses the process arguments and runs the chosen subcommand; the executable's entry point.
+    public static func start() async {
+        await main()
+    }
+}

@@ -1,0 +1,36 @@
+import Hashing
+import Testing
+
+/// FIPS 180-2 appendix B (SHA-256 examples).
+@Suite struct SHA256Tests {
+    @Test(arguments: [
+        ("abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"),
+        ("", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
+        (
+            "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
+            "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"
+        ),
+    ])
+    func publishedVectors(message: String, digest: String) {
+        #expect(Hex.encode(SHA256.hash(message)) == digest)
+        #expect(Hex.encode(SHA256.hash(Array(message.utf8))) == digest)
+    }
+
+    @Test func millionAs() {
+        let message = [UInt8](repeating: UInt8(ascii: "a"), count: 1_000_000)
+        #expect(
+            Hex.encode(SHA256.hash(message))
+                == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0"
+        )
+    }
+
+    @Test func nonContiguousSequenceAndSubstring() {
+        let expected = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        #expect(Hex.encode(SHA256.hash("abc".utf8.lazy.map { $0 })) == expected)
+        #expect(Hex.encode(SHA256.hash("xabcx".dropFirst().dropLast())) == expected)
+    }
+
+    @Test func digestIs32Bytes() {
+        #expect(SHA256.hash([UInt8](repeating: 7, count: 1000)).count == 32)
+    }
+}

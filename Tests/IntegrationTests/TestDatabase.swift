@@ -1,0 +1,91 @@
+import Foundation
+import Logging
+import Postgres
+import Testing
+
+/// The PostgreSQL the test command started. Database suites are enabled when a URL is given
+/// *or* when the database is required (`MPSHOOK_TEST_REQUIRE_DATABASE=1`, set by
+/// scripts/test.sh): then a missing URL fails the tests instead of skipping them.
+enum TestDatabase {
+    static let environment = ProcessInfo.processInfo.environment
+    static let url = environment["MPSHOOK_TEST_DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 }
+    static let isRequired = environment["MPSHOOK_TEST_REQUIRE_DATABASE"] == "1"
+    static let isEnabled = url != nil || isRequired
+    static let skipReason: Comment =
+        "needs PostgreSQL: run scripts/test.sh (make test), or set MPSHOOK_TEST_DATABASE_URL"
+
+    /// The repository root, for scripts and migration files.
+    static let repositoryRoot = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    static func serverURL() throws -> String {
+        try #require(url, "MPSHOOK_TEST_DATABASE_URL is not set but the database is required: PostgreSQL did not start")
+    }
+
+    /// `url` with its database name replaced.
+    static func url(_ serverURL: String, database: String) -> String {
+        var components = URLComponents(string: serverURL) ?? URLComponents()
+        components.path = "/" + database
+        return components.string ?? serverURL
+    }
+
+    /// Runs `body` against a new, empty database that is dropped afterwards.
+    static func withFreshDatabase<Result>(_ body: (String) async throws -> Result) async throws -> Result {
+        let server = try serverURL()
+        let name = "test_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        try await withClient(url: server, maximumConnections: 1) { admin in
+            _ = try await admin.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"))
+        }
+        do {
+            let result = try await body(url(server, database: name))
+            try await drop(name, server: server)
+            return result
+        } catch {
+            try? await drop(name, server: server)
+            throw error
+        }
+    }
+
+    private static func drop(_ name: String, server: String) async throws {
+        try await withClient(url: server, maximumConnections: 1) { admin in
+            _ = try await admin.query(PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(name) WITH (FORCE)"))
+        }
+    }
+
+    /// Runs `body` with a client that is always shut down afterwards.
+    static func withClient<Result>(
+        url: String,
+        maximumConnections: Int = 4,
+        checkoutTimeout: Duration = .seconds(5),
+        _ body: (PostgresClient) async throws -> Result
+    ) async throws -> Result {
+        let client = PostgresClient(
+            configuration: PostgresConfiguration(
+                url: url, maximumConnections: maximumConnections, connectTimeout: .seconds(5),
+                checkoutTimeout: checkoutTimeout
+            ),
+            logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+        )
+        do {
+            let result = try await body(client)
+            await client.shutdown()
+            return result
+        } catch {
+            await client.shutdown()
+            throw error
+        }
+    }
+
+    /// Polls `condition` until it holds, up to `limit`; for states the server reaches
+    /// asynchronously (a terminated backend disappearing). Returns whether it held.
+    static func eventually(
+        within limit: Duration = .seconds(10), _ condition: () async throws -> Bool
+    ) async throws -> Bool {
+        let deadline = ContinuousClock.now + limit
+        while ContinuousClock.now < deadline {
+            if try await condition() { return true }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return try await condition()
+    }
+}

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it: installs what is missing, starts a throwaway
+# PostgreSQL, runs `swift test` against it, and stops the cluster even on failure.
+# Database tests fail (never skip) when the cluster cannot be started.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+port="${MPSHOOK_TEST_PG_PORT:-55433}"
+
+scripts/install-deps.sh
+
+scripts/pg.sh reset test "$port" >/dev/null 2>&1 || true
+trap 'scripts/pg.sh reset test "$port" >/dev/null 2>&1 || true' EXIT
+
+export MPSHOOK_TEST_REQUIRE_DATABASE=1
+if url="$(scripts/pg.sh start test "$port")"; then
+    export MPSHOOK_TEST_DATABASE_URL="$url"
+    echo "test database: $url"
+else
+    echo "test.sh: could not start PostgreSQL; the database tests will fail" >&2
+fi
+
+echo "== swift build (warnings are errors for our own code)"
+build_log="$(mktemp)"
+swift build --build-tests 2>&1 | tee "$build_log" | grep -E "error|warning:|Compiling mpshook|Build complete" || true
+if grep -E "^/.*(Sources|Tests)/.*warning:" "$build_log" | grep -v "/.build/" | grep -q .; then
+    echo "test.sh: the build printed warnings in mpshook's own code:" >&2
+    grep -E "^/.*(Sources|Tests)/.*warning:" "$build_log" | grep -v "/.build/" | sort -u >&2
+    exit 1
+fi
+grep -q "error:" "$build_log" && exit 1
+
+echo "== swift test"
+swift test --skip-build "$@"
