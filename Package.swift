@@ -100,7 +100,9 @@ let package = Package(
             name: "AppTests",
             dependencies: [
                 "App",
+                "Postgres",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -110,6 +112,7 @@ let package = Package(
                 "App",
                 "Postgres",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -1,0 +1,78 @@
+import Foundation
+import Logging
+import Postgres
+import Testing
+
+@testable import App
+
+@Suite struct AppConfigurationTests {
+    @Test func defaultsApplyWhenNothingIsSet() throws {
+        let configuration = try AppConfiguration(environment: [:])
+        #expect(configuration.httpHost == "127.0.0.1")
+        #expect(configuration.httpPort == 8080)
+        #expect(configuration.database.maximumConnections == 10)
+        #expect(configuration.database.url == "postgresql://postgres@127.0.0.1:5432/mpshook")
+        #expect(configuration.logLevel == .info)
+        #expect(configuration.logFormat == .json)
+        #expect(configuration.migrateOnStart == false)
+    }
+
+    @Test func valuesAreReadFromTheEnvironment() throws {
+        let configuration = try AppConfiguration(environment: [
+            "MPSHOOK_DATABASE_URL": "postgresql://app:pw@db:6432/hooks",
+            "MPSHOOK_DATABASE_POOL_SIZE": "32",
+            "MPSHOOK_HTTP_HOST": "0.0.0.0",
+            "MPSHOOK_HTTP_PORT": "9000",
+            "MPSHOOK_MIGRATE_ON_START": "yes",
+            "MPSHOOK_DATABASE_CHECKOUT_TIMEOUT": "0.25",
+            "LOG_LEVEL": "DEBUG",
+            "LOG_FORMAT": "text",
+        ])
+        #expect(configuration.database.maximumConnections == 32)
+        #expect(configuration.httpHost == "0.0.0.0")
+        #expect(configuration.httpPort == 9000)
+        #expect(configuration.migrateOnStart)
+        #expect(configuration.database.checkoutTimeout == .milliseconds(250))
+        #expect(configuration.logLevel == .debug)
+        #expect(configuration.logFormat == .text)
+        #expect(configuration.redactedSummary["database.url"]?.description == "postgresql://app:***@db:6432/hooks")
+    }
+
+    @Test(arguments: [
+        ("MPSHOOK_HTTP_PORT", "abc"),
+        ("MPSHOOK_HTTP_PORT", "70000"),
+        ("MPSHOOK_DATABASE_POOL_SIZE", "0"),
+        ("MPSHOOK_MIGRATE_ON_START", "maybe"),
+        ("MPSHOOK_DATABASE_CONNECT_TIMEOUT", "-1"),
+        ("LOG_LEVEL", "loud"),
+        ("LOG_FORMAT", "xml"),
+    ])
+    func malformedValuesAreRejectedNamingTheVariable(key: String, value: String) {
+        let error = #expect(throws: ConfigurationError.self) { try AppConfiguration(environment: [key: value]) }
+        #expect(error?.key == key)
+        #expect(error?.description.contains(value) == true)
+    }
+
+    @Test func helpListsEveryVariable() {
+        for key in AppConfiguration.keys {
+            #expect(AppConfiguration.environmentHelp.contains(key.name))
+        }
+        #expect(AppConfiguration.environmentHelp.contains("MPSHOOK_DATABASE_URL"))
+    }
+}
+
+@Suite struct LogLineTests {
+    @Test func jsonLinesAreValidJSONWithEscapedText() throws {
+        let line = StreamLogHandler.jsonLine(
+            level: .warning, label: "mpshook", message: "quote \" backslash \\ newline \n tab \t bell \u{7}",
+            metadata: ["job.id": "42", "nested": .dictionary(["a": .array(["x", "y"])])]
+        )
+        #expect(!line.contains("\n"))
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        #expect(object["level"] as? String == "warning")
+        #expect(object["message"] as? String == "quote \" backslash \\ newline \n tab \t bell \u{7}")
+        #expect(object["job.id"] as? String == "42")
+        #expect((object["nested"] as? [String: Any])?["a"] as? [String] == ["x", "y"])
+        #expect(object["time"] is String)
+    }
+}

@@ -1,0 +1,92 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import NIOCore
+import Postgres
+import Prometheus
+import Testing
+
+@testable import App
+
+/// The HTTP surface driven in-process, against a database address where nothing listens
+/// (loopback port 1), so these run without PostgreSQL.
+@Suite struct HTTPEndpointTests {
+    let quiet = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+
+    func withUnreachableDatabase(_ body: (DatabaseReadiness) async throws -> Void) async throws {
+        let client = PostgresClient(
+            configuration: PostgresConfiguration(url: "postgresql://postgres@127.0.0.1:1/none", connectTimeout: .seconds(2)),
+            logger: quiet
+        )
+        let migrator = try Migrator([Migration(version: 1, name: "0001_a", sql: "SELECT 1;")])
+        let readiness = DatabaseReadiness(client: client, migrator: migrator, interval: .seconds(1), logger: quiet)
+        do {
+            try await body(readiness)
+        } catch {
+            await client.shutdown()
+            throw error
+        }
+        await client.shutdown()
+    }
+
+    @Test func healthzAnswersWhileTheDatabaseIsDown() async throws {
+        try await withUnreachableDatabase { readiness in
+            let app = Application(router: Server.makeRouter(readiness: readiness, registry: PrometheusCollectorRegistry()), logger: quiet)
+            try await app.test(.router) { client in
+                let response = try await client.execute(uri: "/healthz", method: .get)
+                #expect(response.status == .ok)
+                #expect(String(buffer: response.body) == #"{"status":"ok"}"#)
+            }
+        }
+    }
+
+    @Test func readyzIsUnavailableBeforeAnyCheckAndWhenTheDatabaseIsUnreachable() async throws {
+        try await withUnreachableDatabase { readiness in
+            let app = Application(router: Server.makeRouter(readiness: readiness, registry: PrometheusCollectorRegistry()), logger: quiet)
+            try await app.test(.router) { client in
+                let before = try await client.execute(uri: "/readyz", method: .get)
+                #expect(before.status == .serviceUnavailable)
+                #expect(String(buffer: before.body).contains("no database check has run yet"))
+
+                await readiness.check()
+                let after = try await client.execute(uri: "/readyz", method: .get)
+                #expect(after.status == .serviceUnavailable)
+                #expect(after.headers[.contentType] == "application/json")
+                let body = try JSONDecoder().decode([String: String].self, from: Data(String(buffer: after.body).utf8))
+                #expect(body["status"] == "unavailable")
+                #expect(body["reason"]?.hasPrefix("database unreachable") == true)
+            }
+        }
+    }
+
+    @Test func metricsAreServedInPrometheusFormat() async throws {
+        try await withUnreachableDatabase { readiness in
+            let registry = PrometheusCollectorRegistry()
+            registry.makeCounter(descriptor: MetricNameDescriptor(namespace: "mpshook", metricName: "test", unitName: "total", helpText: "a test counter")).increment(by: Int64(3))
+            let app = Application(router: Server.makeRouter(readiness: readiness, registry: registry), logger: quiet)
+            try await app.test(.router) { client in
+                let response = try await client.execute(uri: "/metrics", method: .get)
+                #expect(response.status == .ok)
+                #expect(response.headers[.contentType]?.hasPrefix("text/plain") == true)
+                #expect(String(buffer: response.body).contains("mpshook_test_total 3"))
+            }
+        }
+    }
+
+    @Test func requestLogsNeverContainTheQueryString() async throws {
+        let logs = CapturedLogs()
+        var logger = Logger(label: "mpshook", factory: { logs.handler(label: $0) })
+        logger.logLevel = .trace
+        try await withUnreachableDatabase { readiness in
+            let app = Application(router: Server.makeRouter(readiness: readiness, registry: PrometheusCollectorRegistry()), logger: logger)
+            try await app.test(.router) { client in
+                _ = try await client.execute(uri: "/healthz?token=SECRET-TOKEN-123", method: .get)
+                _ = try await client.execute(uri: "/no/such/path?token=SECRET-TOKEN-456", method: .get)
+            }
+        }
+        let lines = logs.all
+        #expect(lines.contains { $0.contains("http.path=/healthz") })
+        #expect(!lines.contains { $0.contains("SECRET-TOKEN") })
+    }
+}
