@@ -101,8 +101,10 @@ let package = Package(
             dependencies: [
                 "App",
                 "Postgres",
+                "Curl",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -111,8 +113,10 @@ let package = Package(
             dependencies: [
                 "App",
                 "Postgres",
+                "Curl",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -97,11 +97,13 @@ import Testing
     }
 
     @Test func connectionRefusedIsNotSent() async throws {
-        let port = try await TestServer.closedPort()
+        let reserved = try ReservedPort()
+        let port = reserved.port
         try await withServerAndClient { _, client in
             let error = try await failure { () async throws(CurlError) in
                 try await client.execute(HTTPRequest(method: "POST", url: "http://127.0.0.1:\(port)/echo", body: [1]))
             }
+            withExtendedLifetime(reserved) {}
             #expect(error.code == .couldNotConnect)
             #expect(error.delivery == .notSent)
             #expect(error.curlCode == 7)
@@ -256,11 +258,13 @@ import Testing
     }
 
     @Test func errorDescriptionRedactsQueryAndUserinfo() async throws {
-        let port = try await TestServer.closedPort()
+        let reserved = try ReservedPort()
+        let port = reserved.port
         try await withServerAndClient { _, client in
             let error = try await failure { () async throws(CurlError) in
                 try await client.execute(HTTPRequest(url: "http://user:hunter2@127.0.0.1:\(port)/callback?token=secret#frag"))
             }
+            withExtendedLifetime(reserved) {}
             for text in [error.description, error.message, error.url, "\(error)"] {
                 #expect(!text.contains("secret"))
                 #expect(!text.contains("token"))
