@@ -1,9 +1,9 @@
 // swift-tools-version: 6.2
 import PackageDescription
 
-/// Settings every Swift target shares: upcoming features that keep imports explicit,
-/// existentials spelled out and async functions on the caller's executor.
-let swiftSettings: [SwiftSetting] = [
+/// Settings every Swift target shares (applied by the loop at the end): upcoming features
+/// that keep imports explicit, existentials spelled out and async code on the caller's executor.
+let sharedSwiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
     .enableUpcomingFeature("MemberImportVisibility"),
     .enableUpcomingFeature("InternalImportsByDefault"),
@@ -37,16 +37,14 @@ let package = Package(
         // Wrappers: Swift APIs over the C libraries.
         .target(
             name: "Hashing",
-            dependencies: ["CLibCrypto"],
-            swiftSettings: swiftSettings
+            dependencies: ["CLibCrypto"]
         ),
         .target(
             name: "Curl",
             dependencies: [
                 "CLibCurl",
                 .product(name: "NIOPosix", package: "swift-nio"),
-            ],
-            swiftSettings: swiftSettings
+            ]
         ),
         .target(
             name: "Postgres",
@@ -56,8 +54,7 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ],
-            swiftSettings: swiftSettings
+            ]
         ),
 
         // The service.
@@ -75,27 +72,24 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ],
-            swiftSettings: swiftSettings
+            ]
         ),
         .executableTarget(
             name: "mpshook",
-            dependencies: ["App"],
-            swiftSettings: swiftSettings
+            dependencies: ["App"]
         ),
 
         // Tests: one target per module, plus the integration tests that need a real PostgreSQL.
-        .testTarget(name: "HashingTests", dependencies: ["Hashing"], swiftSettings: swiftSettings),
+        .testTarget(name: "HashingTests", dependencies: ["Hashing"]),
         .testTarget(
             name: "CurlTests",
             dependencies: [
                 "Curl",
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
-            ],
-            swiftSettings: swiftSettings
+            ]
         ),
-        .testTarget(name: "PostgresTests", dependencies: ["Postgres"], swiftSettings: swiftSettings),
+        .testTarget(name: "PostgresTests", dependencies: ["Postgres"]),
         .testTarget(
             name: "AppTests",
             dependencies: [
@@ -105,8 +99,7 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
-            ],
-            swiftSettings: swiftSettings
+            ]
         ),
         .testTarget(
             name: "IntegrationTests",
@@ -117,8 +110,11 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
-            ],
-            swiftSettings: swiftSettings
+            ]
         ),
     ]
 )
+
+for target in package.targets where target.type != .system {
+    target.swiftSettings = (target.swiftSettings ?? []) + sharedSwiftSettings
+}

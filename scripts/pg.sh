@@ -13,6 +13,8 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 command="${1:?usage: pg.sh start|stop|reset|url|status NAME [PORT]}"
 name="${2:?cluster name required}"
 port="${3:-55432}"
+# The postgres user may not be allowed into the caller's folder; every path below is absolute.
+cd /
 
 bindir="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)"
 [ -n "$bindir" ] || { echo "pg.sh: PostgreSQL server binaries not found (install the postgresql package)" >&2; exit 1; }

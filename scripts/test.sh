@@ -32,4 +32,11 @@ fi
 grep -q "error:" "$build_log" && exit 1
 
 echo "== swift test"
-swift test --skip-build "$@"
+test_log="$(mktemp)"
+status=0
+swift test --skip-build "$@" 2>&1 | tee "$test_log" || status=$?
+passed="$(grep -E "^✔ Test " "$test_log" | grep -vc "^✔ Test run" || true)"
+failed="$(grep -E "^✘ Test .* failed after" "$test_log" | grep -vc "^✘ Test run" || true)"
+echo "tests: $passed passed, $failed failed"
+rm -f "$test_log" "$build_log"
+exit "$status"

@@ -134,8 +134,8 @@ public struct JSONB<Value: Codable & Sendable>: PostgresEncodable, Sendable {
     public var postgresBind: PostgresBind {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        // Encoding a Codable value to JSON only fails for non-finite floats; send NULL-free
-        // `null` JSON then, so the failure shows as a constraint or decoding error, not a crash.
+        // JSONEncoder fails only on non-finite floats: bind JSON `null` then, so the problem
+        // surfaces as a constraint or decoding error rather than a crash.
         let data = (try? encoder.encode(value)) ?? Data("null".utf8)
         return .text(String(decoding: data, as: UTF8.self), type: .jsonb)
     }
