@@ -2,6 +2,7 @@ public import ArgumentParser
 import Foundation
 import Logging
 import Metrics
+import NIOCore
 import Postgres
 import Prometheus
 import ServiceLifecycle
@@ -76,6 +77,12 @@ struct ServeCommand: AsyncParsableCommand {
         let group = ServiceGroup(configuration: groupConfiguration)
         do {
             try await group.run()
+        } catch let error as IOError where error.errnoCode == EADDRINUSE {
+            await client.shutdown()
+            throw CommandSupport.fail(
+                "cannot listen on \(configuration.httpHost):\(configuration.httpPort): the address is in use "
+                    + "(another mpshook or program holds it; set MPSHOOK_HTTP_PORT)"
+            )
         } catch {
             await client.shutdown()
             throw CommandSupport.failure(error, configuration: configuration)

@@ -121,22 +121,48 @@ struct ServiceTests {
         }
     }
 
+    /// Starts `mpshook serve` and returns it with the port it listens on (read from its log).
+    private func startService(database: String) async throws -> (ChildProcess, Int) {
+        let service = try MPSHook.start(["serve"], database: database)
+        var address: String?
+        _ = try await TestDatabase.eventually(within: .seconds(20)) {
+            address = service.standardError.split(separator: "\n").first { $0.contains("\"http.address\"") }.map(String.init)
+            return address != nil || !service.isRunning
+        }
+        guard let listening = address,
+            let port = listening.split(separator: ":").last.flatMap({ Int($0.prefix { $0.isNumber }) })
+        else {
+            service.signal(SIGKILL)
+            throw ChildProcess.Failure(description: "no listening line; log: \(service.standardError)")
+        }
+        return (service, port)
+    }
+
+    @Test func aSecondServerOnTheSamePortFailsWithOneLine() async throws {
+        try await TestDatabase.withFreshDatabase { url in
+            #expect(try await MPSHook.run(["migrate"], database: url).status == 0)
+            let (first, port) = try await startService(database: url)
+            defer {
+                first.signal(SIGKILL)
+                first.removeFiles()
+            }
+            let second = try await MPSHook.run(["serve"], database: url, port: port)
+            #expect(second.status == 1)
+            let lines = second.stderr.split(separator: "\n").filter { $0.hasPrefix("mpshook:") }
+            #expect(lines == ["mpshook: cannot listen on 127.0.0.1:\(port): the address is in use (another mpshook or program holds it; set MPSHOOK_HTTP_PORT)"])
+            #expect(first.isRunning)
+        }
+    }
+
     @Test func serveAnswersThenStopsGracefullyOnSIGTERM() async throws {
         try await TestDatabase.withFreshDatabase { url in
             let migrated = try await MPSHook.run(["migrate"], database: url)
             #expect(migrated.status == 0)
-            let service = try MPSHook.start(["serve"], database: url)
+            let (service, port) = try await startService(database: url)
             defer {
                 service.signal(SIGKILL)
                 service.removeFiles()
             }
-            var address: String?
-            _ = try await TestDatabase.eventually(within: .seconds(20)) {
-                address = service.standardError.split(separator: "\n").first { $0.contains("\"http.address\"") }.map(String.init)
-                return address != nil || !service.isRunning
-            }
-            let listening = try #require(address, "no listening line; log: \(service.standardError)")
-            let port = try #require(listening.split(separator: ":").last.flatMap { Int($0.prefix { $0.isNumber }) })
 
             let threadPool = NIOThreadPool(numberOfThreads: 2)
             threadPool.start()
@@ -188,15 +214,17 @@ enum MPSHook {
         return environment
     }
 
-    static func start(_ arguments: [String], database: String) throws -> ChildProcess {
+    static func start(_ arguments: [String], database: String, port: Int = 0) throws -> ChildProcess {
         guard FileManager.default.isExecutableFile(atPath: binary) else {
             throw ChildProcess.Failure(description: "\(binary) is missing: build with `swift build` (scripts/test.sh does)")
         }
-        return try ChildProcess([binary] + arguments, environment: environment(database: database))
+        var environment = environment(database: database)
+        environment["MPSHOOK_HTTP_PORT"] = String(port)
+        return try ChildProcess([binary] + arguments, environment: environment)
     }
 
-    static func run(_ arguments: [String], database: String) async throws -> Result {
-        let child = try start(arguments, database: database)
+    static func run(_ arguments: [String], database: String, port: Int = 0) async throws -> Result {
+        let child = try start(arguments, database: database, port: port)
         defer { child.removeFiles() }
         guard let status = try await child.waitForExit(within: .seconds(30)) else {
             child.signal(SIGKILL)
