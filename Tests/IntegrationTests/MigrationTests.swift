@@ -23,6 +23,7 @@ struct MigrationTests {
             "0002_add_name.sql": "ALTER TABLE jobs ADD COLUMN name text; CREATE INDEX jobs_name ON jobs (name);",
             "README.txt": "not a migration",
         ])
+        defer { try? FileManager.default.removeItem(atPath: directory) }
         let migrator = try Migrator.load(directory: directory)
         try await TestDatabase.withFreshDatabase { url in
             try await TestDatabase.withClient(url: url) { client in
@@ -118,6 +119,7 @@ struct MigrationTests {
 
     @Test func badFileNamesAndDuplicateVersionsAreRefused() throws {
         let badName = try folder(["create_jobs.sql": "SELECT 1;"])
+        defer { try? FileManager.default.removeItem(atPath: badName) }
         #expect(throws: PostgresError.self) { try Migrator.load(directory: badName) }
         #expect(throws: PostgresError.self) {
             try Migrator([
