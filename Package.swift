@@ -15,9 +15,11 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "mpshook", targets: ["mpshook"]),
+        .executable(name: "mps-emulator", targets: ["mps-emulator"]),
         .library(name: "Postgres", targets: ["Postgres"]),
         .library(name: "Curl", targets: ["Curl"]),
         .library(name: "Hashing", targets: ["Hashing"]),
+        .library(name: "MPS", targets: ["MPS"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -57,10 +59,41 @@ let package = Package(
             ]
         ),
 
+        // The Tencent Cloud MPS API: models, validation, TC3 signing, client, notification checks.
+        .target(
+            name: "MPS",
+            dependencies: ["Curl", "Hashing"]
+        ),
+
+        // A faithful stand-in for MPS, for the demo, tests and benchmarks.
+        .target(
+            name: "MPSEmulator",
+            dependencies: [
+                "MPS",
+                "Curl",
+                "Hashing",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .executableTarget(
+            name: "mps-emulator",
+            dependencies: [
+                "MPSEmulator",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
         // The service.
         .target(
             name: "App",
             dependencies: [
+                "MPS",
                 "Postgres",
                 "Curl",
                 "Hashing",
@@ -79,6 +112,9 @@ let package = Package(
             dependencies: ["App"]
         ),
 
+        // Shared helpers for tests (child processes), not shipped.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+
         // Tests: one target per module, plus the integration tests that need a real PostgreSQL.
         .testTarget(name: "HashingTests", dependencies: ["Hashing"]),
         .testTarget(
@@ -90,12 +126,27 @@ let package = Package(
             ]
         ),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres"]),
+        .testTarget(name: "MPSTests", dependencies: ["MPS", "Hashing", "Curl"], resources: [.copy("Fixtures")]),
+        .testTarget(
+            name: "MPSEmulatorTests",
+            dependencies: [
+                "MPSEmulator",
+                "MPS",
+                "Curl",
+                "Hashing",
+                "TestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
         .testTarget(
             name: "AppTests",
             dependencies: [
                 "App",
                 "Postgres",
                 "Curl",
+                "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -107,6 +158,7 @@ let package = Package(
                 "App",
                 "Postgres",
                 "Curl",
+                "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -21,6 +21,14 @@ else
     echo "test.sh: could not start PostgreSQL; the database tests will fail" >&2
 fi
 
+# The official Tencent Cloud SDK checks our wire format (SDKConformanceTests); required here.
+export MPSHOOK_TEST_REQUIRE_SDK=1
+if sdk_python="$(scripts/sdk-venv.sh)"; then
+    export MPSHOOK_SDK_PYTHON="$sdk_python"
+else
+    echo "test.sh: could not install the Tencent Cloud Python SDK; the conformance test will fail" >&2
+fi
+
 echo "== swift build (warnings are errors for our own code)"
 build_log="$(mktemp)"
 swift build --build-tests 2>&1 | tee "$build_log" | grep -E "error|warning:|Compiling mpshook|Build complete" || true

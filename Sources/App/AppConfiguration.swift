@@ -29,6 +29,11 @@ public struct AppConfiguration: Sendable {
         Key(name: "MPSHOOK_MIGRATE_ON_START", defaultValue: "false", help: "let `serve` apply pending migrations (same as --migrate)", isSecret: false),
         Key(name: "MPSHOOK_READINESS_INTERVAL", defaultValue: "1", help: "seconds between database readiness checks", isSecret: false),
         Key(name: "MPSHOOK_SHUTDOWN_TIMEOUT", defaultValue: "30", help: "seconds in-flight work may take after SIGTERM/SIGINT", isSecret: false),
+        Key(name: "MPSHOOK_MPS_ENDPOINT", defaultValue: "https://mps.tencentcloudapi.com",
+            help: "MPS API endpoint: the China, international or a regional host, or the emulator's http://127.0.0.1:PORT", isSecret: false),
+        Key(name: "TENCENTCLOUD_SECRET_ID", defaultValue: "(none)", help: "Tencent Cloud API key id that signs MPS calls", isSecret: false),
+        Key(name: "TENCENTCLOUD_SECRET_KEY", defaultValue: "(none)", help: "Tencent Cloud API secret key (never logged)", isSecret: true),
+        Key(name: "TENCENTCLOUD_SESSION_TOKEN", defaultValue: "(none)", help: "STS session token for temporary keys, sent as X-TC-Token (never logged)", isSecret: true),
         Key(name: "LOG_LEVEL", defaultValue: "info", help: "trace, debug, info, notice, warning, error or critical", isSecret: false),
         Key(name: "LOG_FORMAT", defaultValue: "json", help: "json (one object per line) or text", isSecret: false),
     ]

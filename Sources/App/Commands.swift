@@ -15,7 +15,7 @@ public struct MPSHookCommand: AsyncParsableCommand {
         commandName: "mpshook",
         abstract: "Runs Tencent Cloud MPS smart-subtitle batches end to end.",
         discussion: AppConfiguration.environmentHelp,
-        subcommands: [ServeCommand.self, MigrateCommand.self]
+        subcommands: [ServeCommand.self, MigrateCommand.self, MPSCommand.self]
     )
 
     public init() {}

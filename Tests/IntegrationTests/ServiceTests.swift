@@ -8,6 +8,7 @@ import NIOCore
 import NIOPosix
 import Postgres
 import Prometheus
+import TestSupport
 import Testing
 
 /// The service against a real database: readiness, and the `mpshook` binary itself.

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -7,18 +7,19 @@ import Glibc
 /// A child process started with `posix_spawn`, its output in files, its exit polled with
 /// `waitpid(WNOHANG)`. Foundation's `Process` can miss the exit of one of several children
 /// started at once on Linux (its `waitUntilExit` then hangs), so the tests use this instead.
-final class ChildProcess: Sendable {
-    struct Failure: Error, CustomStringConvertible {
-        let description: String
+public final class ChildProcess: Sendable {
+    public struct Failure: Error, CustomStringConvertible {
+        public let description: String
+        public init(description: String) { self.description = description }
     }
 
-    let pid: pid_t
-    let outputURL: URL
-    let errorURL: URL
+    public let pid: pid_t
+    public let outputURL: URL
+    public let errorURL: URL
     private let exitStatus = Mutex<Int32?>(nil)
 
     /// Starts `arguments[0]` (looked up in PATH when it has no slash) with `environment`.
-    init(_ arguments: [String], environment: [String: String]) throws {
+    public init(_ arguments: [String], environment: [String: String]) throws {
         let folder = FileManager.default.temporaryDirectory
         let name = UUID().uuidString
         outputURL = folder.appendingPathComponent("child-\(name).out")
@@ -45,7 +46,7 @@ final class ChildProcess: Sendable {
 
     /// Runs a command to completion and returns its standard output; throws on a non-zero exit.
     @discardableResult
-    static func run(_ arguments: [String], environment: [String: String] = ProcessInfo.processInfo.environment) async throws -> String {
+    public static func run(_ arguments: [String], environment: [String: String] = ProcessInfo.processInfo.environment) async throws -> String {
         let child = try ChildProcess(arguments, environment: environment)
         defer { child.removeFiles() }
         let status = try await child.waitForExit(within: .seconds(120))
@@ -55,11 +56,11 @@ final class ChildProcess: Sendable {
         return child.standardOutput
     }
 
-    var standardOutput: String { (try? String(contentsOf: outputURL, encoding: .utf8)) ?? "" }
-    var standardError: String { (try? String(contentsOf: errorURL, encoding: .utf8)) ?? "" }
+    public var standardOutput: String { (try? String(contentsOf: outputURL, encoding: .utf8)) ?? "" }
+    public var standardError: String { (try? String(contentsOf: errorURL, encoding: .utf8)) ?? "" }
 
     /// The exit status once the child has exited (a signal death is 128 + signal).
-    var status: Int32? {
+    public var status: Int32? {
         exitStatus.withLock { saved in
             if let saved { return saved }
             var raw: Int32 = 0
@@ -70,10 +71,10 @@ final class ChildProcess: Sendable {
         }
     }
 
-    var isRunning: Bool { status == nil }
+    public var isRunning: Bool { status == nil }
 
     /// Waits for the child to exit, up to `limit`. Returns nil if it is still running.
-    func waitForExit(within limit: Duration) async throws -> Int32? {
+    public func waitForExit(within limit: Duration) async throws -> Int32? {
         let deadline = ContinuousClock.now + limit
         while ContinuousClock.now < deadline {
             if let status { return status }
@@ -82,11 +83,11 @@ final class ChildProcess: Sendable {
         return status
     }
 
-    func signal(_ number: Int32) {
+    public func signal(_ number: Int32) {
         if isRunning { kill(pid, number) }
     }
 
-    func removeFiles() {
+    public func removeFiles() {
         try? FileManager.default.removeItem(at: outputURL)
         try? FileManager.default.removeItem(at: errorURL)
     }

@@ -1,0 +1,114 @@
+/// How the emulator behaves: its keys, how long tasks take, how many outputs fail, its rate
+/// limit, how it delivers callbacks, and the faults it injects.
+public struct EmulatorConfiguration: Sendable {
+    /// SecretId → SecretKey pairs it accepts.
+    public var keys: [String: String]
+    /// From acceptance to the final result of a task.
+    public var processingTime: Duration
+    /// Share (0…1) of outputs that fail with `SourceFileError`. Inputs whose URL contains
+    /// `fail` always fail, so tests can choose exactly.
+    public var failureShare: Double
+    /// `BatchProcessMedia` calls allowed in any one-second window (MPS: 20).
+    public var rateLimit: Int
+    /// How long one callback delivery may take before it counts as failed.
+    public var callbackTimeout: Duration
+    /// Extra deliveries after a failed one (non-2xx or no answer), each after `callbackRetryDelay`.
+    public var callbackRetries: Int
+    public var callbackRetryDelay: Duration
+    /// How long a notification stays valid: its `Timestamp` is send time + this (MPS: 600 s).
+    public var notificationLifetime: Int64
+    /// Seeds the generator behind `failureShare` and the fault shares, for repeatable runs.
+    public var seed: UInt64
+    /// Faults in force at start; the control endpoint can change them.
+    public var faults: EmulatorFaults
+
+    /// The key pair the emulator accepts by default (for the demo and tests, never a real key).
+    public static let defaultSecretId = "AKIDmpshookEmulatorExampleKey000000"
+    public static let defaultSecretKey = "mpshookEmulatorSecretKeyExample00"
+
+    public init(
+        keys: [String: String] = [defaultSecretId: defaultSecretKey],
+        processingTime: Duration = .seconds(2),
+        failureShare: Double = 0,
+        rateLimit: Int = 20,
+        callbackTimeout: Duration = .seconds(5),
+        callbackRetries: Int = 3,
+        callbackRetryDelay: Duration = .seconds(1),
+        notificationLifetime: Int64 = 600,
+        seed: UInt64 = 0x6D70_7368_6F6F_6B,
+        faults: EmulatorFaults = EmulatorFaults()
+    ) {
+        self.keys = keys
+        self.processingTime = processingTime
+        self.failureShare = min(1, max(0, failureShare))
+        self.rateLimit = max(1, rateLimit)
+        self.callbackTimeout = callbackTimeout
+        self.callbackRetries = max(0, callbackRetries)
+        self.callbackRetryDelay = callbackRetryDelay
+        self.notificationLifetime = notificationLifetime
+        self.seed = seed
+        self.faults = faults
+    }
+}
+
+/// Faults on demand. Shares are probabilities per callback; counts apply to the next N
+/// `BatchProcessMedia` calls and go down as they are used.
+public struct EmulatorFaults: Sendable, Codable, Equatable {
+    /// Share of callbacks never sent.
+    public var dropShare: Double
+    /// Share of callbacks sent twice.
+    public var duplicateShare: Double
+    /// Added to every callback's send time, in milliseconds.
+    public var callbackDelayMilliseconds: Int
+    /// Send a task's `Change`-mode notifications newest first.
+    public var reorder: Bool
+    /// The next N calls create their task, then answer `InternalError`.
+    public var internalErrorAfterCreate: Int
+    /// The next N calls create their task, then never answer (the caller times out).
+    public var hangAfterCreate: Int
+
+    public init(
+        dropShare: Double = 0, duplicateShare: Double = 0, callbackDelayMilliseconds: Int = 0, reorder: Bool = false,
+        internalErrorAfterCreate: Int = 0, hangAfterCreate: Int = 0
+    ) {
+        self.dropShare = dropShare
+        self.duplicateShare = duplicateShare
+        self.callbackDelayMilliseconds = callbackDelayMilliseconds
+        self.reorder = reorder
+        self.internalErrorAfterCreate = internalErrorAfterCreate
+        self.hangAfterCreate = hangAfterCreate
+    }
+}
+
+/// One API call the emulator received, as tests count them.
+public struct RecordedCall: Sendable, Codable, Equatable {
+    public var action: String
+    public var requestId: String
+    /// The error code answered, or nil for success.
+    public var errorCode: String?
+    /// The task created, if any (also for `InternalError`-after-create and hangs).
+    public var taskId: String?
+    public var sessionContext: String?
+    /// UNIX seconds with fractions.
+    public var receivedAt: Double
+}
+
+/// One callback delivery attempt (or a decision not to send one).
+public struct RecordedCallback: Sendable, Codable, Equatable {
+    public var taskId: String
+    public var sessionContext: String
+    /// The `NotifyUrl` with its query string replaced by `?<redacted>`.
+    public var url: String
+    /// The output statuses the notification carried, in input order.
+    public var statuses: [String]
+    /// `sent`, `dropped`, `duplicate`, or `failed`.
+    public var outcome: String
+    /// 1 for the first delivery, 2+ for retries.
+    public var attempt: Int
+    /// The receiver's answer, when there was one.
+    public var httpStatus: Int?
+    /// The notification's `Timestamp` (expiry) and `Sign`.
+    public var timestamp: Int64
+    public var sign: String
+    public var sentAt: Double
+}

@@ -1,0 +1,352 @@
+public import Curl
+import Foundation
+import Hashing
+public import Logging
+import MPS
+public import ServiceLifecycle
+import Synchronization
+
+/// A stand-in for Tencent Cloud MPS that speaks its real wire format: TC3-signed API 3.0
+/// requests in (`BatchProcessMedia`, `DescribeBatchTaskDetail`), real error shapes and
+/// notification JSON out, callbacks POSTed to each task's `NotifyUrl` with the `Curl` module.
+///
+/// Run it as a `Service` (it delivers callbacks from `run()`); serve it over HTTP with
+/// ``EmulatorServer``. Every call and callback is recorded for tests to count.
+public final class MPSEmulator: Service, Sendable {
+    public let configuration: EmulatorConfiguration
+    private let authenticator: RequestAuthenticator
+    private let batchLimiter: RateLimiter
+    private let describeLimiter: RateLimiter
+    private let http: CurlClient
+    private let logger: Logger
+    private let state: Mutex<State>
+    private let shuttingDown = Atomic<Bool>(false)
+    private let hangsReleased = Atomic<Bool>(false)
+
+    private struct State: ~Copyable {
+        var tasks: [String: EmulatedTask] = [:]
+        var taskOrder: [String] = []
+        var calls: [RecordedCall] = []
+        var callbacks: [RecordedCallback] = []
+        var pending: [Delivery] = []
+        var faults: EmulatorFaults
+        var random: SplitMix64
+    }
+
+    struct Delivery: Sendable {
+        var taskId: String
+        var stage: EmulatedTask.Stage
+        var due: ContinuousClock.Instant
+        var attempt: Int
+        var isDuplicate: Bool
+    }
+
+    /// - Parameter http: sends the callbacks; the caller owns its thread pool.
+    public init(configuration: EmulatorConfiguration = EmulatorConfiguration(), http: CurlClient, logger: Logger = Logger(label: "mps-emulator")) {
+        self.configuration = configuration
+        self.authenticator = RequestAuthenticator(keys: configuration.keys)
+        self.batchLimiter = RateLimiter(limit: configuration.rateLimit)
+        self.describeLimiter = RateLimiter(limit: configuration.rateLimit)
+        self.http = http
+        self.logger = logger
+        self.state = Mutex(State(faults: configuration.faults, random: SplitMix64(seed: configuration.seed)))
+    }
+
+    // MARK: Inspection and control
+
+    /// Every API call received, in order.
+    public var calls: [RecordedCall] { state.withLock { $0.calls } }
+    /// Every callback delivery and decision, in order.
+    public var callbacks: [RecordedCallback] { state.withLock { $0.callbacks } }
+    /// The faults now in force.
+    public var faults: EmulatorFaults {
+        get { state.withLock { $0.faults } }
+        set { state.withLock { $0.faults = newValue } }
+    }
+    /// Callbacks still scheduled.
+    public var pendingCallbacks: Int { state.withLock { $0.pending.count } }
+
+    /// Forgets tasks, records and pending callbacks; keeps configuration and faults.
+    public func reset() {
+        state.withLock { state in
+            state.tasks = [:]
+            state.taskOrder = []
+            state.calls = []
+            state.callbacks = []
+            state.pending = []
+        }
+    }
+
+    // MARK: The API
+
+    /// An API answer: always HTTP 200 and `application/json`, as Tencent Cloud API 3.0 answers.
+    public struct Answer: Sendable {
+        public var status: Int
+        public var body: [UInt8]
+    }
+
+    /// Handles one `POST /` with its headers (names lower-cased) and body.
+    public func handle(headers: [String: String], body: [UInt8]) async -> Answer {
+        let requestId = UUID().uuidString.lowercased()
+        let action = headers["x-tc-action"] ?? ""
+        let now = Int64(Date().timeIntervalSince1970)
+        let authenticated = authenticator.authenticate(
+            authorization: headers["authorization"], timestamp: headers["x-tc-timestamp"], host: headers["host"],
+            contentType: headers["content-type"], body: body, now: now
+        )
+        if case .failure(let failure) = authenticated {
+            return refuse(action: action, requestId: requestId, code: failure.code, message: failure.message)
+        }
+        guard headers["x-tc-version"] == MPSClient.apiVersion else {
+            return refuse(action: action, requestId: requestId, code: "NoSuchVersion", message: "The API version `\(headers["x-tc-version"] ?? "")` does not exist.")
+        }
+        guard headers["content-type"]?.lowercased().hasPrefix("application/json") == true else {
+            return refuse(action: action, requestId: requestId, code: "InvalidParameter", message: "Content-Type must be application/json.")
+        }
+        switch action {
+        case "BatchProcessMedia":
+            guard batchLimiter.admit() else {
+                return refuse(action: action, requestId: requestId, code: "RequestLimitExceeded", message: "Your current request frequency exceeds the limit of \(configuration.rateLimit) per second.")
+            }
+            return await batchProcessMedia(body: body, requestId: requestId)
+        case "DescribeBatchTaskDetail":
+            guard describeLimiter.admit() else {
+                return refuse(action: action, requestId: requestId, code: "RequestLimitExceeded", message: "Your current request frequency exceeds the limit.")
+            }
+            return describeBatchTaskDetail(body: body, requestId: requestId)
+        default:
+            return refuse(action: action, requestId: requestId, code: "InvalidAction", message: "The action `\(action)` does not exist.")
+        }
+    }
+
+    private func batchProcessMedia(body: [UInt8], requestId: String) async -> Answer {
+        let action = "BatchProcessMedia"
+        guard let json = try? MPSJSON.decoder.decode(JSONValue.self, from: Data(body)), let request = json.objectValue else {
+            return refuse(action: action, requestId: requestId, code: "InvalidParameter", message: "The request body is not a JSON object.")
+        }
+        let context = request["SessionContext"]?.stringValue
+        if let problem = BatchProcessMediaValidator.validate(json).first {
+            return refuse(action: action, requestId: requestId, code: problem.errorCode, message: "\(problem.field): \(problem.message)", sessionContext: context)
+        }
+        let taskId = "24000030-BatchTask-" + Hex.encode(SecureRandom.bytes(count: 16))
+        let (fault, task) = state.withLock { state -> (Fault, EmulatedTask) in
+            let inputs = request["InputInfo"]?.arrayValue ?? []
+            let failing = inputs.map { input in
+                let url = input["UrlInputInfo"]?["Url"]?.stringValue ?? ""
+                return url.contains("fail") || state.random.nextUnit() < configuration.failureShare
+            }
+            let notifyConfig = request["TaskNotifyConfig"]
+            var notify: EmulatedTask.Notify?
+            if notifyConfig?["NotifyType"]?.stringValue == "URL", let url = notifyConfig?["NotifyUrl"]?.stringValue {
+                notify = EmulatedTask.Notify(
+                    mode: notifyConfig?["NotifyMode"]?.stringValue ?? "Finish", url: url,
+                    key: notifyConfig?["NotifyKey"]?.stringValue ?? ""
+                )
+            }
+            let task = EmulatedTask(
+                taskId: taskId, request: request, createdAt: Date(), started: .now,
+                processingTime: configuration.processingTime, failing: failing, notify: notify,
+                sessionContext: context ?? "", priority: request["TasksPriority"]?.intValue ?? 0
+            )
+            state.tasks[taskId] = task
+            state.taskOrder.append(taskId)
+            schedule(task, in: &state)
+            var fault = Fault.none
+            if state.faults.hangAfterCreate > 0 {
+                state.faults.hangAfterCreate -= 1
+                fault = .hang
+            } else if state.faults.internalErrorAfterCreate > 0 {
+                state.faults.internalErrorAfterCreate -= 1
+                fault = .internalError
+            }
+            state.calls.append(RecordedCall(
+                action: action, requestId: requestId, errorCode: fault == .internalError ? "InternalError" : nil,
+                taskId: taskId, sessionContext: context, receivedAt: Date().timeIntervalSince1970
+            ))
+            return (fault, task)
+        }
+        logger.debug("task created", metadata: ["mps.task_id": "\(task.taskId)", "mps.fault": "\(fault)"])
+        switch fault {
+        case .hang:
+            while !shuttingDown.load(ordering: .relaxed), !hangsReleased.load(ordering: .relaxed), !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(100))
+            }
+            return answer(.object(["Error": .object(["Code": .string("InternalError"), "Message": .string("shutting down")]), "RequestId": .string(requestId)]))
+        case .internalError:
+            return answer(.object([
+                "Error": .object(["Code": .string("InternalError"), "Message": .string("Internal error.")]),
+                "RequestId": .string(requestId),
+            ]))
+        case .none:
+            return answer(.object(["TaskId": .string(taskId), "RequestId": .string(requestId)]))
+        }
+    }
+
+    private enum Fault: Equatable { case none, hang, internalError }
+
+    private func describeBatchTaskDetail(body: [UInt8], requestId: String) -> Answer {
+        let action = "DescribeBatchTaskDetail"
+        guard let json = try? MPSJSON.decoder.decode(JSONValue.self, from: Data(body)), let request = json.objectValue else {
+            return refuse(action: action, requestId: requestId, code: "InvalidParameter", message: "The request body is not a JSON object.")
+        }
+        for key in request.keys where key != "TaskId" {
+            return refuse(action: action, requestId: requestId, code: "UnknownParameter", message: "The parameter `\(key)` is not recognized.")
+        }
+        guard let taskId = request["TaskId"]?.stringValue, !taskId.isEmpty else {
+            return refuse(action: action, requestId: requestId, code: "MissingParameter", message: "The request is missing a required parameter `TaskId`.")
+        }
+        let task = state.withLock { state in
+            state.calls.append(RecordedCall(
+                action: action, requestId: requestId, errorCode: state.tasks[taskId] == nil ? "InvalidParameterValue.TaskId" : nil,
+                taskId: taskId, sessionContext: state.tasks[taskId]?.sessionContext, receivedAt: Date().timeIntervalSince1970
+            ))
+            return state.tasks[taskId]
+        }
+        guard let task else {
+            return answer(.object([
+                "Error": .object(["Code": .string("InvalidParameterValue.TaskId"), "Message": .string("Task ID does not exist.")]),
+                "RequestId": .string(requestId),
+            ]))
+        }
+        return answer(task.detail(at: .now, requestId: requestId))
+    }
+
+    private func refuse(action: String, requestId: String, code: String, message: String, sessionContext: String? = nil) -> Answer {
+        state.withLock { state in
+            state.calls.append(RecordedCall(
+                action: action, requestId: requestId, errorCode: code, taskId: nil, sessionContext: sessionContext,
+                receivedAt: Date().timeIntervalSince1970
+            ))
+        }
+        return answer(.object([
+            "Error": .object(["Code": .string(code), "Message": .string(message)]),
+            "RequestId": .string(requestId),
+        ]))
+    }
+
+    private func answer(_ response: JSONValue) -> Answer {
+        let body = (try? MPSJSON.encoder.encode(JSONValue.object(["Response": response]))).map(Array.init) ?? []
+        return Answer(status: 200, body: body)
+    }
+
+    // MARK: Callbacks
+
+    private func schedule(_ task: EmulatedTask, in state: inout State) {
+        let offsets = task.notificationOffsets()
+        let delay = Duration.milliseconds(state.faults.callbackDelayMilliseconds)
+        let reorder = state.faults.reorder && offsets.count > 1
+        for (index, (stage, offset)) in offsets.enumerated() {
+            // Reordered: every notification waits for the last one, then goes out newest first.
+            let due = reorder
+                ? task.started + task.processingTime + delay + .milliseconds(20 * (offsets.count - 1 - index))
+                : task.started + offset + delay
+            state.pending.append(Delivery(taskId: task.taskId, stage: stage, due: due, attempt: 1, isDuplicate: false))
+        }
+    }
+
+    /// Delivers callbacks as they fall due, until graceful shutdown.
+    public func run() async throws {
+        await withDiscardingTaskGroup { group in
+            await withGracefulShutdownHandler {
+                while !shuttingDown.load(ordering: .relaxed), !Task.isCancelled {
+                    let now = ContinuousClock.now
+                    let due = state.withLock { state -> [Delivery] in
+                        let ready = state.pending.filter { $0.due <= now }
+                        state.pending.removeAll { $0.due <= now }
+                        return ready.sorted { $0.due < $1.due }
+                    }
+                    for delivery in due {
+                        group.addTask { await self.deliver(delivery) }
+                    }
+                    try? await Task.sleep(for: .milliseconds(5))
+                }
+            } onGracefulShutdown: {
+                self.shuttingDown.store(true, ordering: .relaxed)
+            }
+        }
+    }
+
+    /// Releases calls held by the accept-then-hang fault (they answer `InternalError`), so a
+    /// server waiting for in-flight requests can shut down.
+    public func releaseHungCalls() {
+        hangsReleased.store(true, ordering: .relaxed)
+    }
+
+    private func deliver(_ delivery: Delivery) async {
+        let decided = state.withLock { state -> (task: EmulatedTask, decision: Decision)? in
+            guard let task = state.tasks[delivery.taskId] else { return nil }
+            if delivery.attempt == 1, !delivery.isDuplicate {
+                if state.random.nextUnit() < state.faults.dropShare { return (task, .drop) }
+                if state.random.nextUnit() < state.faults.duplicateShare {
+                    var copy = delivery
+                    copy.isDuplicate = true
+                    copy.due = .now + .milliseconds(10)
+                    state.pending.append(copy)
+                }
+            }
+            return (task, .send)
+        }
+        guard let (task, decision) = decided.map({ ($0.task, $0.decision) }), let notify = task.notify else { return }
+
+        let timestamp = Int64(Date().timeIntervalSince1970) + configuration.notificationLifetime
+        let notification = task.notification(at: delivery.stage, timestamp: timestamp)
+        var record = RecordedCallback(
+            taskId: task.taskId, sessionContext: task.sessionContext, url: Self.redact(notify.url),
+            statuses: task.statuses(at: delivery.stage), outcome: "dropped", attempt: delivery.attempt, httpStatus: nil,
+            timestamp: timestamp, sign: notification["Sign"]?.stringValue ?? "", sentAt: Date().timeIntervalSince1970
+        )
+        guard decision == .send else {
+            state.withLock { $0.callbacks.append(record) }
+            return
+        }
+        let body = (try? MPSJSON.encoder.encode(notification)).map(Array.init) ?? []
+        var succeeded = false
+        do {
+            let response = try await http.execute(
+                HTTPRequest(method: "POST", url: notify.url, headers: [("Content-Type", "application/json")], body: body),
+                configuration: CurlConfiguration(connectTimeout: configuration.callbackTimeout, totalTimeout: configuration.callbackTimeout, maxResponseBytes: 1 << 16)
+            )
+            record.httpStatus = response.status
+            succeeded = (200..<300).contains(response.status)
+        } catch {
+            logger.debug("callback failed", metadata: ["mps.task_id": "\(task.taskId)", "error": "\(error)"])
+        }
+        record.outcome = succeeded ? (delivery.isDuplicate ? "duplicate" : "sent") : "failed"
+        record.sentAt = Date().timeIntervalSince1970
+        state.withLock { state in
+            state.callbacks.append(record)
+            if !succeeded, delivery.attempt <= configuration.callbackRetries {
+                var retry = delivery
+                retry.attempt += 1
+                retry.due = .now + configuration.callbackRetryDelay
+                state.pending.append(retry)
+            }
+        }
+    }
+
+    private enum Decision { case send, drop }
+
+    static func redact(_ url: String) -> String {
+        guard let query = url.firstIndex(of: "?") else { return url }
+        return String(url[..<query]) + "?<redacted>"
+    }
+}
+
+/// A small, seedable generator so emulator runs repeat exactly.
+struct SplitMix64: Sendable {
+    private var state: UInt64
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// A value in [0, 1).
+    mutating func nextUnit() -> Double {
+        Double(next() >> 11) / Double(1 << 53)
+    }
+}

@@ -1,0 +1,54 @@
+import ArgumentParser
+import Foundation
+import Logging
+import MPSEmulator
+
+/// `mps-emulator`: the MPS stand-in, alone, for the demo and for poking at by hand.
+@main
+struct EmulatorCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mps-emulator",
+        abstract: "Runs a local stand-in for Tencent Cloud MPS (BatchProcessMedia, DescribeBatchTaskDetail, URL callbacks).",
+        discussion: """
+            Keys: TENCENTCLOUD_SECRET_ID and TENCENTCLOUD_SECRET_KEY when set, else the built-in example pair \
+            (printed at start). Inspect and inject faults at /_emulator/calls, /_emulator/callbacks, \
+            /_emulator/faults (GET/PUT JSON), /_emulator/reset.
+            """
+    )
+
+    @Option(help: "Port to listen on (0 picks a free one).")
+    var port = 9300
+
+    @Option(help: "Address to listen on.")
+    var host = "127.0.0.1"
+
+    @Option(help: "Seconds from acceptance to a task's final result.")
+    var processingSeconds = 2.0
+
+    @Option(help: "Share (0…1) of outputs that fail; URLs containing 'fail' always fail.")
+    var failureShare = 0.0
+
+    @Option(help: "BatchProcessMedia calls allowed per second.")
+    var rateLimit = 20
+
+    func run() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        let secretId = environment["TENCENTCLOUD_SECRET_ID"].flatMap { $0.isEmpty ? nil : $0 } ?? EmulatorConfiguration.defaultSecretId
+        let secretKey = environment["TENCENTCLOUD_SECRET_KEY"].flatMap { $0.isEmpty ? nil : $0 } ?? EmulatorConfiguration.defaultSecretKey
+        var logger = Logger(label: "mps-emulator")
+        logger.logLevel = .info
+        let configuration = EmulatorConfiguration(
+            keys: [secretId: secretKey],
+            processingTime: .milliseconds(Int64(max(0, processingSeconds) * 1000)),
+            failureShare: failureShare,
+            rateLimit: rateLimit
+        )
+        let usesDefaultKey = secretKey == EmulatorConfiguration.defaultSecretKey
+        try await EmulatorServer.runUntilSignalled(configuration: configuration, host: host, port: port, logger: logger) { endpoint in
+            print("mps-emulator listening on \(endpoint)")
+            print("  TENCENTCLOUD_SECRET_ID=\(secretId)")
+            print("  TENCENTCLOUD_SECRET_KEY=\(usesDefaultKey ? secretKey : "(from your environment)")")
+            print("  MPS endpoint for mpshook: \(endpoint)")
+        }
+    }
+}
