@@ -21,6 +21,9 @@ public struct EmulatorConfiguration: Sendable {
     public var seed: UInt64
     /// Faults in force at start; the control endpoint can change them.
     public var faults: EmulatorFaults
+    /// Deliver callbacks only to loopback hosts (127.0.0.0/8, `localhost`, `::1`). On by default:
+    /// an emulator must never send traffic elsewhere; others are recorded as `refused`.
+    public var loopbackCallbacksOnly: Bool
 
     /// The key pair the emulator accepts by default (for the demo and tests, never a real key).
     public static let defaultSecretId = "AKIDmpshookEmulatorExampleKey000000"
@@ -36,7 +39,8 @@ public struct EmulatorConfiguration: Sendable {
         callbackRetryDelay: Duration = .seconds(1),
         notificationLifetime: Int64 = 600,
         seed: UInt64 = 0x6D70_7368_6F6F_6B,
-        faults: EmulatorFaults = EmulatorFaults()
+        faults: EmulatorFaults = EmulatorFaults(),
+        loopbackCallbacksOnly: Bool = true
     ) {
         self.keys = keys
         self.processingTime = processingTime
@@ -48,6 +52,7 @@ public struct EmulatorConfiguration: Sendable {
         self.notificationLifetime = notificationLifetime
         self.seed = seed
         self.faults = faults
+        self.loopbackCallbacksOnly = loopbackCallbacksOnly
     }
 }
 
@@ -101,7 +106,7 @@ public struct RecordedCallback: Sendable, Codable, Equatable {
     public var url: String
     /// The output statuses the notification carried, in input order.
     public var statuses: [String]
-    /// `sent`, `dropped`, `duplicate`, or `failed`.
+    /// `sent`, `dropped`, `duplicate`, `failed`, or `refused` (not a loopback host).
     public var outcome: String
     /// 1 for the first delivery, 2+ for retries.
     public var attempt: Int

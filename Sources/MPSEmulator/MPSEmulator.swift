@@ -299,6 +299,12 @@ public final class MPSEmulator: Service, Sendable {
             state.withLock { $0.callbacks.append(record) }
             return
         }
+        guard !configuration.loopbackCallbacksOnly || Self.isLoopback(notify.url) else {
+            record.outcome = "refused"
+            state.withLock { $0.callbacks.append(record) }
+            logger.info("callback not sent: NotifyUrl is not a loopback address", metadata: ["mps.task_id": "\(task.taskId)"])
+            return
+        }
         let body = (try? MPSJSON.encoder.encode(notification)).map(Array.init) ?? []
         var succeeded = false
         do {
@@ -325,6 +331,19 @@ public final class MPSEmulator: Service, Sendable {
     }
 
     private enum Decision { case send, drop }
+
+    /// True for `http(s)://` URLs whose host is 127.0.0.0/8, `localhost` or `[::1]`.
+    static func isLoopback(_ url: String) -> Bool {
+        guard let schemeEnd = url.range(of: "://") else { return false }
+        let rest = url[schemeEnd.upperBound...]
+        let authority = rest.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+        guard !authority.contains("@") else { return false }
+        if authority.hasPrefix("[") { return authority.hasPrefix("[::1]") }
+        let host = authority.split(separator: ":", maxSplits: 1).first.map(String.init) ?? ""
+        if host == "localhost" { return true }
+        let octets = host.split(separator: ".", omittingEmptySubsequences: false)
+        return octets.count == 4 && octets[0] == "127" && octets.allSatisfy { UInt8($0) != nil }
+    }
 
     static func redact(_ url: String) -> String {
         guard let query = url.firstIndex(of: "?") else { return url }

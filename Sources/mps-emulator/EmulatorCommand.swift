@@ -45,10 +45,14 @@ struct EmulatorCommand: AsyncParsableCommand {
         )
         let usesDefaultKey = secretKey == EmulatorConfiguration.defaultSecretKey
         try await EmulatorServer.runUntilSignalled(configuration: configuration, host: host, port: port, logger: logger) { endpoint in
-            print("mps-emulator listening on \(endpoint)")
-            print("  TENCENTCLOUD_SECRET_ID=\(secretId)")
-            print("  TENCENTCLOUD_SECRET_KEY=\(usesDefaultKey ? secretKey : "(from your environment)")")
-            print("  MPS endpoint for mpshook: \(endpoint)")
+            let lines = [
+                "mps-emulator listening on \(endpoint)",
+                "  TENCENTCLOUD_SECRET_ID=\(secretId)",
+                "  TENCENTCLOUD_SECRET_KEY=\(usesDefaultKey ? secretKey : "(from your environment)")",
+                "  MPSHOOK_MPS_ENDPOINT=\(endpoint)",
+                "  callbacks go to loopback NotifyUrls only",
+            ]
+            FileHandle.standardOutput.write(Data((lines.joined(separator: "\n") + "\n").utf8))
         }
     }
 }

@@ -1,6 +1,8 @@
+import Curl
 import Foundation
 import MPS
-import MPSEmulator
+import NIOPosix
+@testable import MPSEmulator
 import Testing
 
 /// Callbacks from the emulator to a local receiver, checked with the MPS module's verifier.
@@ -112,6 +114,83 @@ import Testing
                 }
                 #expect(running.emulator.callbacks.map(\.attempt) == [1, 2, 3])
                 #expect(running.emulator.callbacks.allSatisfy { $0.outcome == "failed" && $0.httpStatus == 500 })
+            }
+        }
+    }
+}
+
+@Suite struct EmulatorSafetyTests {
+    @Test(arguments: [
+        ("http://127.0.0.1:8080/mps/notify?token=x", true),
+        ("https://127.1.2.3/x", true),
+        ("http://localhost:9/x", true),
+        ("http://[::1]:8080/x", true),
+        ("http://xxxx.com/v2/push/mps_test?token=73YcsZyP", false),
+        ("http://127.0.0.1.evil.com/x", false),
+        ("http://user@127.0.0.1/x", false),
+        ("http://10.0.0.1/x", false),
+        ("not a url", false),
+    ])
+    func callbacksGoToLoopbackOnly(url: String, allowed: Bool) {
+        #expect(MPSEmulator.isLoopback(url) == allowed)
+    }
+
+    @Test func nonLoopbackNotifyUrlIsRecordedAsRefusedNotSent() async throws {
+        try await withEmulatorAndClient(configuration: EmulatorConfiguration(processingTime: .milliseconds(50))) { running, client in
+            _ = try await client.batchProcessMedia(try request(requestJSON(notifyUrl: "http://hooks.example.com/mps/notify?token=t")))
+            let deadline = ContinuousClock.now + .seconds(5)
+            while running.emulator.callbacks.isEmpty, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            #expect(running.emulator.callbacks.map(\.outcome) == ["refused"])
+        }
+    }
+}
+
+@Suite struct EmulatorControlTests {
+    @Test func faultsCanBeSetAndCallsReadOverHTTP() async throws {
+        try await withEmulatorAndClient(configuration: EmulatorConfiguration(processingTime: .seconds(30))) { running, client in
+            let threadPool = NIOThreadPool(numberOfThreads: 2)
+            threadPool.start()
+            let http = CurlClient(threadPool: threadPool)
+            do {
+                let put = try await http.execute(HTTPRequest(
+                    method: "PUT", url: running.endpoint + "/_emulator/faults",
+                    headers: [("Content-Type", "application/json")],
+                    body: Array(#"{"dropShare":0,"duplicateShare":0,"callbackDelayMilliseconds":0,"reorder":false,"internalErrorAfterCreate":1,"hangAfterCreate":0}"#.utf8)
+                ))
+                #expect(put.status == 200)
+                #expect(running.emulator.faults.internalErrorAfterCreate == 1)
+                let error = await #expect(throws: MPSError.self) { _ = try await client.batchProcessMedia(try request(requestJSON())) }
+                #expect(error?.code == "InternalError")
+                let calls = try await http.execute(HTTPRequest(url: running.endpoint + "/_emulator/calls"))
+                let recorded = try JSONDecoder().decode([RecordedCall].self, from: Data(calls.body))
+                #expect(recorded.count == 1)
+                #expect(recorded.first?.errorCode == "InternalError")
+                #expect(recorded.first?.taskId != nil)
+                let reset = try await http.execute(HTTPRequest(method: "POST", url: running.endpoint + "/_emulator/reset"))
+                #expect(reset.status == 204)
+                #expect(running.emulator.calls.isEmpty)
+            } catch {
+                try? await threadPool.shutdownGracefully()
+                throw error
+            }
+            try await threadPool.shutdownGracefully()
+        }
+    }
+
+    @Test func delayedCallbacksWaitAtLeastTheDelay() async throws {
+        let receiver = CallbackReceiver()
+        var configuration = EmulatorConfiguration(processingTime: .milliseconds(50))
+        configuration.faults.callbackDelayMilliseconds = 600
+        try await receiver.run { url in
+            try await withEmulatorAndClient(configuration: configuration) { running, client in
+                let started = ContinuousClock.now
+                _ = try await client.batchProcessMedia(try request(requestJSON(notifyUrl: url)))
+                let bodies = try await receiver.waitFor(1)
+                #expect(bodies.count == 1)
+                #expect(ContinuousClock.now - started >= .milliseconds(650))
+                #expect(running.emulator.callbacks.map(\.outcome) == ["sent"])
             }
         }
     }
