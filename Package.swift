@@ -59,6 +59,12 @@ let package = Package(
             ]
         ),
 
+        // SQL for jobs, steps, outputs, notifications and attempts.
+        .target(
+            name: "Store",
+            dependencies: ["Postgres", "Hashing"]
+        ),
+
         // The Tencent Cloud MPS API: models, validation, TC3 signing, client, notification checks.
         .target(
             name: "MPS",
@@ -94,6 +100,7 @@ let package = Package(
             name: "App",
             dependencies: [
                 "MPS",
+                "Store",
                 "Postgres",
                 "Curl",
                 "Hashing",
@@ -126,6 +133,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres"]),
+        .testTarget(name: "StoreTests", dependencies: ["Store"]),
         .testTarget(name: "MPSTests", dependencies: ["MPS", "Hashing", "Curl"], resources: [.copy("Fixtures")]),
         .testTarget(
             name: "MPSEmulatorTests",
@@ -145,6 +153,8 @@ let package = Package(
             dependencies: [
                 "App",
                 "Postgres",
+                "Store",
+                "Hashing",
                 "Curl",
                 "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
@@ -157,6 +167,8 @@ let package = Package(
             dependencies: [
                 "App",
                 "Postgres",
+                "Store",
+                "Hashing",
                 "Curl",
                 "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

@@ -1,0 +1,44 @@
+import Foundation
+public import Postgres
+
+/// SQL for jobs and their steps.
+public struct JobStore: Sendable {
+    /// The channel the dispatcher listens on; notified when steps become pending.
+    public static let stepsChannel = "mpshook_steps"
+
+    let client: PostgresClient
+
+    public init(client: PostgresClient) {
+        self.client = client
+    }
+
+    /// Creates the job, its steps and their outputs in one transaction, and wakes the
+    /// dispatcher at commit. Everything the callback needs to find its step (correlation id,
+    /// SessionContext) is committed before anything is sent.
+    public func create(_ job: NewJob) async throws -> JobCreation {
+        try await client.withTransaction { connection in
+            let inserted = try await connection.query("""
+                INSERT INTO jobs (id, client_reference, client_context)
+                VALUES (\(job.id), \(job.clientReference), \(job.clientContext))
+                ON CONFLICT (client_reference) WHERE client_reference IS NOT NULL DO NOTHING
+                RETURNING id
+                """)
+            guard inserted.count == 1 else {
+                let existing = try await connection.query("SELECT id FROM jobs WHERE client_reference = \(job.clientReference)")
+                return .existing(try existing[0].decode(UUID.self, at: 0))
+            }
+            for step in job.steps {
+                _ = try await connection.query("""
+                    INSERT INTO steps (id, job_id, name, correlation_id, session_context, request)
+                    VALUES (\(step.id), \(job.id), \(step.name), \(step.correlationId), \(step.sessionContext), \(step.request))
+                    """)
+                _ = try await connection.query("""
+                    INSERT INTO outputs (step_id, input_index, input_url)
+                    SELECT \(step.id), ordinality - 1, url FROM unnest(\(step.inputURLs)::text[]) WITH ORDINALITY AS input(url, ordinality)
+                    """)
+            }
+            _ = try await connection.query("SELECT pg_notify(\(Self.stepsChannel), '')")
+            return .created(job.id)
+        }
+    }
+}

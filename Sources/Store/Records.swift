@@ -1,0 +1,132 @@
+public import Foundation
+public import Postgres
+
+/// A job to create, with its first steps.
+public struct NewJob: Sendable {
+    public var id: UUID
+    /// The client's reference; a second creation with the same one returns the first job.
+    public var clientReference: String?
+    /// The client's own context (JSON), stored with the job.
+    public var clientContext: JSONBText?
+    public var steps: [NewStep]
+
+    public init(id: UUID = UUID(), clientReference: String? = nil, clientContext: JSONBText? = nil, steps: [NewStep]) {
+        self.id = id
+        self.clientReference = clientReference
+        self.clientContext = clientContext
+        self.steps = steps
+    }
+}
+
+/// A step to create: one `BatchProcessMedia` call, correlated before it is sent.
+public struct NewStep: Sendable {
+    public var id: UUID
+    public var name: String
+    public var correlationId: UUID
+    public var sessionContext: String
+    /// The request body as it will be sent, minus secrets (NotifyUrl token, NotifyKey).
+    public var request: JSONBText
+    /// The input URLs, in order: one output row each.
+    public var inputURLs: [String]
+
+    public init(id: UUID = UUID(), name: String = "main", correlationId: UUID, sessionContext: String, request: JSONBText, inputURLs: [String]) {
+        self.id = id
+        self.name = name
+        self.correlationId = correlationId
+        self.sessionContext = sessionContext
+        self.request = request
+        self.inputURLs = inputURLs
+    }
+}
+
+/// The outcome of creating a job.
+public enum JobCreation: Sendable, Equatable {
+    case created(UUID)
+    /// A job with the same client reference existed; nothing new was created.
+    case existing(UUID)
+
+    public var jobId: UUID {
+        switch self {
+        case .created(let id), .existing(let id): id
+        }
+    }
+}
+
+/// A step the dispatcher claimed (now `submitting`).
+public struct ClaimedStep: Sendable, Equatable {
+    public var id: UUID
+    public var jobId: UUID
+    public var correlationId: UUID
+    public var sessionContext: String
+    public var request: String
+    /// How many times it has been claimed, this time included.
+    public var submitAttempts: Int
+}
+
+/// A step as stored.
+public struct StepRecord: Sendable, Equatable {
+    public var id: UUID
+    public var jobId: UUID
+    public var correlationId: UUID
+    public var sessionContext: String
+    public var state: StepState
+    public var taskId: String?
+    public var submitAttempts: Int
+    public var errorCode: String?
+    public var errorMessage: String?
+}
+
+/// One notification as the door stores it, before it is acknowledged.
+public struct IncomingNotification: Sendable, Equatable {
+    /// SHA-256 of the body.
+    public var contentHash: [UInt8]
+    public var correlationId: UUID?
+    public var sessionContext: String?
+    public var eventType: String
+    public var body: String
+    /// Header names and values with secrets removed, as a JSON object.
+    public var headers: String
+    public var sourceAddress: String?
+    public var receivedAt: Date
+
+    public init(
+        contentHash: [UInt8], correlationId: UUID?, sessionContext: String?, eventType: String, body: String,
+        headers: String = "{}", sourceAddress: String? = nil, receivedAt: Date = Date()
+    ) {
+        self.contentHash = contentHash
+        self.correlationId = correlationId
+        self.sessionContext = sessionContext
+        self.eventType = eventType
+        self.body = body
+        self.headers = headers
+        self.sourceAddress = sourceAddress
+        self.receivedAt = receivedAt
+    }
+}
+
+/// One MPS API call, for the attempts log.
+public struct AttemptRecord: Sendable, Equatable {
+    public var stepId: UUID?
+    public var action: String
+    public var requestId: String?
+    public var errorCode: String?
+    /// `final`, `retryable`, `ambiguous`, or nil on success.
+    public var errorClass: String?
+    public var httpStatus: Int?
+    public var latencyMilliseconds: Int
+    public var startedAt: Date
+
+    public init(
+        stepId: UUID?, action: String, requestId: String?, errorCode: String?, errorClass: String?,
+        httpStatus: Int?, latencyMilliseconds: Int, startedAt: Date
+    ) {
+        self.stepId = stepId
+        self.action = action
+        self.requestId = requestId
+        self.errorCode = errorCode
+        self.errorClass = errorClass
+        self.httpStatus = httpStatus
+        self.latencyMilliseconds = latencyMilliseconds
+        self.startedAt = startedAt
+    }
+}
