@@ -29,6 +29,8 @@ public final class MPSEmulator: Service, Sendable {
         var calls: [RecordedCall] = []
         var callbacks: [RecordedCallback] = []
         var pending: [Delivery] = []
+        /// Tasks with a delivery in flight: a task's notifications go out one at a time, in order.
+        var inFlight: Set<String> = []
         var faults: EmulatorFaults
         var random: SplitMix64
     }
@@ -236,9 +238,10 @@ public final class MPSEmulator: Service, Sendable {
         let delay = Duration.milliseconds(state.faults.callbackDelayMilliseconds)
         let reorder = state.faults.reorder && offsets.count > 1
         for (index, (stage, offset)) in offsets.enumerated() {
-            // Reordered: every notification waits for the last one, then goes out newest first.
+            // Reordered: every notification waits for the last one, then goes out newest first,
+            // far enough apart that they also arrive in that order.
             let due = reorder
-                ? task.started + task.processingTime + delay + .milliseconds(20 * (offsets.count - 1 - index))
+                ? task.started + task.processingTime + delay + .milliseconds(150 * (offsets.count - 1 - index))
                 : task.started + offset + delay
             state.pending.append(Delivery(taskId: task.taskId, stage: stage, due: due, attempt: 1, isDuplicate: false))
         }
@@ -251,9 +254,18 @@ public final class MPSEmulator: Service, Sendable {
                 while !shuttingDown.load(ordering: .relaxed), !Task.isCancelled {
                     let now = ContinuousClock.now
                     let due = state.withLock { state -> [Delivery] in
-                        let ready = state.pending.filter { $0.due <= now }
-                        state.pending.removeAll { $0.due <= now }
-                        return ready.sorted { $0.due < $1.due }
+                        var ready: [Delivery] = []
+                        var remaining: [Delivery] = []
+                        for delivery in state.pending.sorted(by: { $0.due < $1.due }) {
+                            if delivery.due <= now, !state.inFlight.contains(delivery.taskId) {
+                                state.inFlight.insert(delivery.taskId)
+                                ready.append(delivery)
+                            } else {
+                                remaining.append(delivery)
+                            }
+                        }
+                        state.pending = remaining
+                        return ready
                     }
                     for delivery in due {
                         group.addTask { await self.deliver(delivery) }
@@ -273,6 +285,7 @@ public final class MPSEmulator: Service, Sendable {
     }
 
     private func deliver(_ delivery: Delivery) async {
+        defer { _ = state.withLock { $0.inFlight.remove(delivery.taskId) } }
         let decided = state.withLock { state -> (task: EmulatedTask, decision: Decision)? in
             guard let task = state.tasks[delivery.taskId] else { return nil }
             if delivery.attempt == 1, !delivery.isDuplicate {

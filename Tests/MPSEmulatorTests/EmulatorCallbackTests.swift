@@ -28,8 +28,9 @@ import Testing
                 }
                 let final = try MPSNotification.decode(from: bodies[2])
                 #expect(final.batchTaskEvent?.smartSubtitlesTaskResult?.outputs?.first?.transTextTask?.segmentSet?.isEmpty == false)
-                #expect(running.emulator.callbacks.map(\.outcome) == ["sent", "sent", "sent"])
-                #expect(running.emulator.callbacks.allSatisfy { $0.url.hasSuffix("?<redacted>") })
+                let recorded = try await recordedCallbacks(running, atLeast: 3)
+                #expect(recorded.map(\.outcome) == ["sent", "sent", "sent"])
+                #expect(recorded.allSatisfy { $0.url.hasSuffix("?<redacted>") })
             }
         }
     }
@@ -61,11 +62,8 @@ import Testing
         try await receiver.run { url in
             try await withEmulatorAndClient(configuration: configuration) { running, client in
                 _ = try await client.batchProcessMedia(try request(requestJSON(notifyUrl: url, mode: "Change")))
-                let deadline = ContinuousClock.now + .seconds(5)
-                while running.emulator.callbacks.count < 3, ContinuousClock.now < deadline {
-                    try await Task.sleep(for: .milliseconds(10))
-                }
-                #expect(running.emulator.callbacks.map(\.outcome) == ["dropped", "dropped", "dropped"])
+                let recorded = try await recordedCallbacks(running, atLeast: 3)
+                #expect(recorded.map(\.outcome) == ["dropped", "dropped", "dropped"])
                 #expect(receiver.bodies.isEmpty)
             }
         }
@@ -108,12 +106,9 @@ import Testing
                 _ = try await client.batchProcessMedia(try request(requestJSON(notifyUrl: url)))
                 let bodies = try await receiver.waitFor(3)
                 #expect(bodies.count == 3)
-                let deadline = ContinuousClock.now + .seconds(5)
-                while running.emulator.callbacks.count < 3, ContinuousClock.now < deadline {
-                    try await Task.sleep(for: .milliseconds(10))
-                }
-                #expect(running.emulator.callbacks.map(\.attempt) == [1, 2, 3])
-                #expect(running.emulator.callbacks.allSatisfy { $0.outcome == "failed" && $0.httpStatus == 500 })
+                let recorded = try await recordedCallbacks(running, atLeast: 3)
+                #expect(recorded.map(\.attempt) == [1, 2, 3])
+                #expect(recorded.allSatisfy { $0.outcome == "failed" && $0.httpStatus == 500 })
             }
         }
     }
@@ -138,11 +133,7 @@ import Testing
     @Test func nonLoopbackNotifyUrlIsRecordedAsRefusedNotSent() async throws {
         try await withEmulatorAndClient(configuration: EmulatorConfiguration(processingTime: .milliseconds(50))) { running, client in
             _ = try await client.batchProcessMedia(try request(requestJSON(notifyUrl: "http://hooks.example.com/mps/notify?token=t")))
-            let deadline = ContinuousClock.now + .seconds(5)
-            while running.emulator.callbacks.isEmpty, ContinuousClock.now < deadline {
-                try await Task.sleep(for: .milliseconds(10))
-            }
-            #expect(running.emulator.callbacks.map(\.outcome) == ["refused"])
+            #expect(try await recordedCallbacks(running, atLeast: 1).map(\.outcome) == ["refused"])
         }
     }
 }
@@ -190,7 +181,7 @@ import Testing
                 let bodies = try await receiver.waitFor(1)
                 #expect(bodies.count == 1)
                 #expect(ContinuousClock.now - started >= .milliseconds(650))
-                #expect(running.emulator.callbacks.map(\.outcome) == ["sent"])
+                #expect(try await recordedCallbacks(running, atLeast: 1).map(\.outcome) == ["sent"])
             }
         }
     }

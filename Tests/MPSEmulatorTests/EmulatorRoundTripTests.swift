@@ -7,7 +7,8 @@ import Testing
 /// The MPS client against the emulator over real HTTP on loopback.
 @Suite struct EmulatorRoundTripTests {
     @Test func submitThenDescribeUntilFinished() async throws {
-        try await withEmulatorAndClient { running, client in
+        // Long enough that the first query certainly comes before the end, even on a busy machine.
+        try await withEmulatorAndClient(configuration: EmulatorConfiguration(processingTime: .seconds(3))) { running, client in
             let created = try await client.batchProcessMedia(try request(requestJSON(sessionContext: "mh1:round-trip")))
             let taskId = try #require(created.taskId)
             #expect(taskId.hasPrefix("24000030-BatchTask-"))

@@ -154,3 +154,13 @@ func statuses(_ body: [UInt8]) throws -> [String] {
         $0["Status"]?.stringValue
     } ?? []
 }
+
+/// Waits (bounded) until the emulator has recorded at least `count` callbacks: a receiver
+/// can see a body before the emulator has read the answer and written its record.
+func recordedCallbacks(_ running: RunningEmulator, atLeast count: Int, within limit: Duration = .seconds(10)) async throws -> [RecordedCallback] {
+    let deadline = ContinuousClock.now + limit
+    while running.emulator.callbacks.count < count, ContinuousClock.now < deadline {
+        try await Task.sleep(for: .milliseconds(10))
+    }
+    return running.emulator.callbacks
+}
