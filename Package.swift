@@ -59,6 +59,12 @@ let package = Package(
             ]
         ),
 
+        // Correlation ids in SessionContext, and the per-step callback tokens in NotifyUrl.
+        .target(
+            name: "Correlation",
+            dependencies: ["Hashing"]
+        ),
+
         // SQL for jobs, steps, outputs, notifications and attempts.
         .target(
             name: "Store",
@@ -134,6 +140,7 @@ let package = Package(
         ),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres"]),
         .testTarget(name: "StoreTests", dependencies: ["Store"]),
+        .testTarget(name: "CorrelationTests", dependencies: ["Correlation", "Hashing"]),
         .testTarget(name: "MPSTests", dependencies: ["MPS", "Hashing", "Curl"], resources: [.copy("Fixtures")]),
         .testTarget(
             name: "MPSEmulatorTests",

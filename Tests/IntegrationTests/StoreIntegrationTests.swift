@@ -180,3 +180,53 @@ struct StoreIntegrationTests {
         }
     }
 }
+
+@Suite(.enabled(if: TestDatabase.isEnabled, TestDatabase.skipReason))
+struct CallPermitStoreTests {
+    /// Two "replicas" (separate pools) race for 60 permits at 20 per second: no one-second
+    /// window ever holds more than 20 grants, and the permits keep flowing near the limit.
+    @Test func twoReplicasNeverExceedTwentyPerSecondTogether() async throws {
+        let migrator = try Migrator.load(directory: TestDatabase.repositoryRoot.appendingPathComponent("migrations").path)
+        try await TestDatabase.withFreshDatabase { url in
+            _ = try await TestDatabase.withClient(url: url) { setup in
+                try await migrator.migrate(setup, logger: StoreIntegrationTests.quiet)
+            }
+            let grants = try await withThrowingTaskGroup(of: [ContinuousClock.Instant].self) { group in
+                for _ in 0..<2 {
+                    group.addTask {
+                        try await TestDatabase.withClient(url: url, maximumConnections: 4) { client in
+                            let permits = CallPermitStore(client: client, bucket: "BatchProcessMedia", limit: 20, window: .seconds(1))
+                            return try await withThrowingTaskGroup(of: ContinuousClock.Instant.self) { workers in
+                                for _ in 0..<30 {
+                                    workers.addTask {
+                                        try await permits.waitForPermit()
+                                        return .now
+                                    }
+                                }
+                                var times: [ContinuousClock.Instant] = []
+                                for try await time in workers { times.append(time) }
+                                return times
+                            }
+                        }
+                    }
+                }
+                var all: [ContinuousClock.Instant] = []
+                for try await times in group { all += times }
+                return all.sorted()
+            }
+            #expect(grants.count == 60)
+            // Sliding check on our side of the clock (the database's is the authority).
+            for (index, start) in grants.enumerated() {
+                let inWindow = grants[index...].prefix { $0 - start < .milliseconds(950) }.count
+                #expect(inWindow <= 20, "\(inWindow) grants within a second from grant \(index)")
+            }
+            let span = try #require(grants.last) - grants[0]
+            #expect(span >= .milliseconds(1900))
+            #expect(span < .seconds(6))
+            try await TestDatabase.withClient(url: url) { client in
+                let rows = try await client.query("SELECT count(*) FROM mps_call_permits WHERE bucket = 'BatchProcessMedia'")
+                #expect(try rows[0].decode(Int.self, at: 0) == 60)
+            }
+        }
+    }
+}

@@ -124,6 +124,11 @@ import Testing
             let error = await #expect(throws: MPSError.self) { _ = try await client.batchProcessMedia(try request(requestJSON())) }
             #expect(error?.errorClass == .ambiguous)
             #expect(error?.code.hasPrefix("ClientNetworkError") == true)
+            // The server got the call and created the task, even if later than the client gave up.
+            let deadline = ContinuousClock.now + .seconds(10)
+            while running.emulator.calls.isEmpty, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(10))
+            }
             #expect(running.emulator.calls.first?.taskId != nil)
         }
     }
