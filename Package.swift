@@ -77,6 +77,20 @@ let package = Package(
             dependencies: ["Curl", "Hashing"]
         ),
 
+        // Submits pending steps to MPS: rate-limited across replicas, never blindly resent.
+        // (Not "Dispatch": that is libdispatch's module name, which Foundation imports.)
+        .target(
+            name: "StepDispatch",
+            dependencies: [
+                "MPS",
+                "Store",
+                "Postgres",
+                "Correlation",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+
         // A faithful stand-in for MPS, for the demo, tests and benchmarks.
         .target(
             name: "MPSEmulator",
@@ -141,6 +155,7 @@ let package = Package(
         .testTarget(name: "PostgresTests", dependencies: ["Postgres"]),
         .testTarget(name: "StoreTests", dependencies: ["Store"]),
         .testTarget(name: "CorrelationTests", dependencies: ["Correlation", "Hashing"]),
+        .testTarget(name: "StepDispatchTests", dependencies: ["StepDispatch", "Correlation", "MPS"]),
         .testTarget(name: "MPSTests", dependencies: ["MPS", "Hashing", "Curl"], resources: [.copy("Fixtures")]),
         .testTarget(
             name: "MPSEmulatorTests",
@@ -161,6 +176,10 @@ let package = Package(
                 "App",
                 "Postgres",
                 "Store",
+                "StepDispatch",
+                "Correlation",
+                "MPS",
+                "MPSEmulator",
                 "Hashing",
                 "Curl",
                 "TestSupport",
@@ -175,6 +194,10 @@ let package = Package(
                 "App",
                 "Postgres",
                 "Store",
+                "StepDispatch",
+                "Correlation",
+                "MPS",
+                "MPSEmulator",
                 "Hashing",
                 "Curl",
                 "TestSupport",

@@ -293,5 +293,17 @@ public struct PostgresNotifications: AsyncSequence, Sendable {
         public mutating func next(isolation actor: isolated (any Actor)?) async throws(PostgresError) -> PostgresNotification? {
             try await next()
         }
+
+        /// The next notification, or nil when none arrives within `timeout` (or on cancellation).
+        public mutating func next(within timeout: Duration) async throws(PostgresError) -> PostgresNotification? {
+            let deadline = ContinuousClock.now + timeout
+            while buffered.isEmpty {
+                let left = deadline - ContinuousClock.now
+                if left <= .zero || Task.isCancelled { return nil }
+                let milliseconds = Int32(clamping: Swift.min(200, Swift.max(1, left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000)))
+                buffered = try await connection.waitForNotifications(timeoutMilliseconds: milliseconds)
+            }
+            return buffered.removeFirst()
+        }
     }
 }

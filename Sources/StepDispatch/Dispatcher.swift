@@ -1,0 +1,195 @@
+public import Correlation
+import Foundation
+public import Logging
+public import MPS
+public import Postgres
+public import ServiceLifecycle
+import Store
+
+/// Submits pending steps to MPS, at most `callsPerSecond` across every replica, never blindly.
+///
+/// A permit is taken before a step is claimed, so a claimed step is sent at once. After the
+/// call: a TaskId → `submitted`; a final refusal → `failed`; a retryable one (certainly not
+/// executed) → back to pending with backoff and jitter; anything ambiguous → `submit_unknown`,
+/// which only its callback or a person resolves. Every call is logged in `attempts`.
+public final class Dispatcher: Service, Sendable {
+    private let configuration: DispatchConfiguration
+    private let client: PostgresClient
+    private let mps: MPSClient
+    private let tokens: CallbackTokens
+    private let steps: StepStore
+    private let attempts: AttemptStore
+    private let permits: CallPermitStore
+    private let logger: Logger
+
+    public init(
+        configuration: DispatchConfiguration, client: PostgresClient, mps: MPSClient, tokens: CallbackTokens, logger: Logger
+    ) {
+        self.configuration = configuration
+        self.client = client
+        self.mps = mps
+        self.tokens = tokens
+        self.steps = StepStore(client: client)
+        self.attempts = AttemptStore(client: client)
+        self.permits = CallPermitStore(client: client, bucket: "BatchProcessMedia", limit: configuration.callsPerSecond)
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        await cancelWhenGracefulShutdown {
+            await self.loop()
+        }
+    }
+
+    private func loop() async {
+        do {
+            let recovered = try await steps.recoverAbandoned(olderThan: configuration.abandonedAfter)
+            if recovered > 0 {
+                logger.warning("steps left submitting by a stopped process are now submit_unknown", metadata: ["steps": "\(recovered)"])
+            }
+        } catch {
+            logger.error("could not recover abandoned submissions", metadata: ["error": "\(error)"])
+        }
+        await dispatchLoop()
+    }
+
+    /// Drains due steps, then waits for a wake-up (a NOTIFY when steps are created or retried)
+    /// or the poll interval, whichever comes first. A lost LISTEN connection is reopened.
+    private func dispatchLoop() async {
+        var listener: PostgresNotifications.Iterator?
+        while !Task.isCancelled {
+            if listener == nil {
+                listener = try? await client.listen([JobStore.stepsChannel]).makeAsyncIterator()
+            }
+            await drain()
+            guard var iterator = listener else {
+                try? await Task.sleep(for: configuration.pollInterval)
+                continue
+            }
+            do {
+                if try await iterator.next(within: configuration.pollInterval) != nil {
+                    // Coalesce a burst of wake-ups into one drain.
+                    while try await iterator.next(within: .milliseconds(1)) != nil {}
+                }
+                listener = iterator
+            } catch {
+                listener = nil
+            }
+        }
+    }
+
+    /// Submits due steps until none is left, `concurrency` at a time.
+    func drain() async {
+        await withTaskGroup(of: Bool.self) { group in
+            var running = 0
+            var exhausted = false
+            while !exhausted, !Task.isCancelled {
+                while running < configuration.concurrency, !exhausted {
+                    group.addTask { await self.submitNext() }
+                    running += 1
+                }
+                if let more = await group.next() {
+                    running -= 1
+                    if !more { exhausted = true }
+                }
+            }
+            for await _ in group {}
+        }
+    }
+
+    /// Takes a permit, claims one due step and submits it. False when no step was due.
+    private func submitNext() async -> Bool {
+        do {
+            guard try await hasDueSteps() else { return false }
+            try await permits.waitForPermit()
+            guard let step = try await steps.claimPending(limit: 1).first else { return false }
+            await submit(step)
+            return true
+        } catch {
+            logger.error("dispatch failed", metadata: ["error": "\(error)"])
+            try? await Task.sleep(for: .seconds(1))
+            return false
+        }
+    }
+
+    private func hasDueSteps() async throws(PostgresError) -> Bool {
+        let rows = try await client.query("SELECT EXISTS (SELECT 1 FROM steps WHERE state = 'pending' AND next_attempt_at <= now())")
+        return try rows[0].decode(Bool.self, at: 0)
+    }
+
+    private func submit(_ step: ClaimedStep) async {
+        let correlation = CorrelationId(step.correlationId)
+        let request: BatchProcessMediaRequest
+        switch SubmissionRequest.build(
+            stored: step.request, sessionContext: step.sessionContext, correlation: correlation,
+            tokens: tokens, configuration: configuration
+        ) {
+        case .success(let built):
+            request = built
+        case .failure(let problems):
+            let message = problems.map(\.description).joined(separator: "; ")
+            _ = try? await steps.markFailed(step.id, code: "ClientValidation", message: message)
+            logger.warning("step request is invalid; not sent", metadata: ["step.id": "\(step.id)"])
+            return
+        }
+        let started = Date()
+        let clock = ContinuousClock.now
+        let created: BatchProcessMediaResponse
+        do {
+            created = try await mps.batchProcessMedia(request)
+        } catch {
+            await record(step, started: started, clock: clock, requestId: error.requestId, error: error)
+            await settle(step, after: error)
+            return
+        }
+        let taskId = created.taskId ?? ""
+        await record(step, started: started, clock: clock, requestId: created.requestId, error: nil)
+        do {
+            try await steps.markSubmitted(step.id, taskId: taskId)
+            logger.info("step submitted", metadata: ["step.id": "\(step.id)", "mps.task_id": "\(taskId)"])
+        } catch {
+            // The task exists; its callback still finds the step through SessionContext.
+            logger.error("could not record a TaskId", metadata: ["step.id": "\(step.id)", "mps.task_id": "\(taskId)", "error": "\(error)"])
+        }
+    }
+
+    private func settle(_ step: ClaimedStep, after error: MPSError) async {
+        do {
+            switch error.errorClass {
+            case .final:
+                try await steps.markFailed(step.id, code: error.code, message: error.message)
+                logger.warning("step refused by MPS", metadata: ["step.id": "\(step.id)", "mps.error": "\(error.code)"])
+            case .retryable:
+                let delay = Self.backoff(attempt: step.submitAttempts, configuration: configuration)
+                try await steps.markRetry(step.id, after: delay, code: error.code, message: error.message)
+                logger.info("step will be retried", metadata: ["step.id": "\(step.id)", "mps.error": "\(error.code)", "delay": "\(delay)"])
+            case .ambiguous:
+                try await steps.markSubmitUnknown(step.id, code: error.code, message: error.message)
+                logger.warning("step outcome unknown; not resent", metadata: ["step.id": "\(step.id)", "mps.error": "\(error.code)"])
+            }
+        } catch {
+            logger.error("could not record a submission outcome", metadata: ["step.id": "\(step.id)", "error": "\(error)"])
+        }
+    }
+
+    private func record(_ step: ClaimedStep, started: Date, clock: ContinuousClock.Instant, requestId: String?, error: MPSError?) async {
+        let elapsed = ContinuousClock.now - clock
+        let milliseconds = Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)
+        do {
+            try await attempts.record(AttemptRecord(
+                stepId: step.id, action: "BatchProcessMedia", requestId: requestId, errorCode: error?.code,
+                errorClass: error?.errorClass.rawValue, httpStatus: error?.httpStatus ?? 200,
+                latencyMilliseconds: milliseconds, startedAt: started
+            ))
+        } catch {
+            logger.error("could not log an MPS call", metadata: ["step.id": "\(step.id)", "error": "\(error)"])
+        }
+    }
+
+    /// Exponential backoff with jitter (50–100 % of the doubled delay), capped.
+    static func backoff(attempt: Int, configuration: DispatchConfiguration) -> Duration {
+        let base = configuration.initialBackoff * (1 << min(max(0, attempt - 1), 20))
+        let capped = min(base, configuration.maximumBackoff)
+        return capped * Double.random(in: 0.5...1.0)
+    }
+}
