@@ -29,6 +29,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
     ],
     targets: [
         // C libraries, each imported by exactly one Swift module.
@@ -87,6 +88,23 @@ let package = Package(
                 "Postgres",
                 "Correlation",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+
+        // The NotifyUrl door (verify, group-committed raw store, acknowledge).
+        .target(
+            name: "Intake",
+            dependencies: [
+                "MPS",
+                "Store",
+                "Postgres",
+                "Correlation",
+                "Hashing",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
@@ -177,6 +195,7 @@ let package = Package(
                 "Postgres",
                 "Store",
                 "StepDispatch",
+                "Intake",
                 "Correlation",
                 "MPS",
                 "MPSEmulator",
@@ -184,6 +203,7 @@ let package = Package(
                 "Curl",
                 "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
@@ -195,6 +215,7 @@ let package = Package(
                 "Postgres",
                 "Store",
                 "StepDispatch",
+                "Intake",
                 "Correlation",
                 "MPS",
                 "MPSEmulator",
@@ -202,6 +223,7 @@ let package = Package(
                 "Curl",
                 "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]

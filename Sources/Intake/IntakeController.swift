@@ -1,0 +1,134 @@
+import Correlation
+import Foundation
+import Hashing
+public import Hummingbird
+import Logging
+import Metrics
+import MPS
+import NIOCore
+import Store
+
+/// The NotifyUrl door: checks each MPS callback (size, UTF-8 JSON, the URL token for the step
+/// named in `SessionContext`, then `Sign` and expiry when a NotifyKey is set), stores it raw
+/// through the group commit, and answers 200 only after that commit.
+///
+/// Answers: 200 stored or duplicate; 400 malformed (problem+json); 401 bare when a check fails
+/// (the reason goes to metrics, never to the caller or a log line with the token); 413 too
+/// large; 503 when the database did not commit in time (MPS retries).
+public struct IntakeController<Context: RequestContext>: Sendable {
+    let configuration: IntakeConfiguration
+    let committer: GroupCommitter
+
+    public init(configuration: IntakeConfiguration, committer: GroupCommitter) {
+        self.configuration = configuration
+        self.committer = committer
+    }
+
+    /// Mounts `POST` at `path` (default `/mps/notify`).
+    public func endpoints(path: String = "/mps/notify") -> RouteCollection<Context> {
+        let routes = RouteCollection(context: Context.self)
+        routes.post(RouterPath(path)) { request, context in
+            try await self.receive(request, context: context)
+        }
+        return routes
+    }
+
+    func receive(_ request: Request, context: Context) async throws -> Response {
+        if let declared = request.headers[.contentLength].flatMap(Int.init), declared > configuration.maximumBodySize {
+            return Self.problem(.contentTooLarge, "the body is larger than \(configuration.maximumBodySize) bytes")
+        }
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.body.collect(upTo: configuration.maximumBodySize)
+        } catch {
+            return Self.problem(.contentTooLarge, "the body is larger than \(configuration.maximumBodySize) bytes")
+        }
+        let bytes = Array(buffer: buffer)
+        guard let body = String(validating: bytes, as: UTF8.self) else {
+            return Self.problem(.badRequest, "the body is not valid UTF-8")
+        }
+        // PostgreSQL refuses NUL characters in text, and a BOM is not JSON: refuse both here so
+        // one request never fails a whole batch.
+        if body.hasPrefix("\u{FEFF}") || body.utf8.contains(0) || body.contains("\\u0000") {
+            return Self.problem(.badRequest, "the body holds a byte-order mark or a NUL character")
+        }
+        let envelope: NotificationEnvelope
+        switch NotificationVerifier.parse(bytes) {
+        case .success(let parsed):
+            envelope = parsed
+        case .failure(let rejection):
+            Counter(label: "mpshook_intake_rejected_total", dimensions: [("reason", rejection.reason)]).increment()
+            return Self.problem(.badRequest, rejection.description)
+        }
+        let correlation = CorrelationId(sessionContext: envelope.sessionContext)
+        guard let token = request.uri.queryParameters.get("token"), configuration.tokens.verify(token, for: correlation) else {
+            Counter(label: "mpshook_intake_rejected_total", dimensions: [("reason", "token")]).increment()
+            return Response(status: .unauthorized)
+        }
+        if configuration.verifier.notifyKey != nil,
+            case .failure(let rejection) = configuration.verifier.verify(bytes, now: Int64(Date().timeIntervalSince1970))
+        {
+            Counter(label: "mpshook_intake_rejected_total", dimensions: [("reason", rejection.reason)]).increment()
+            return Response(status: .unauthorized)
+        }
+        let notification = IncomingNotification(
+            contentHash: SHA256.hash(bytes),
+            correlationId: correlation?.uuid,
+            sessionContext: envelope.sessionContext,
+            eventType: envelope.eventType,
+            body: body,
+            headers: Self.safeHeaders(request.headers, token: token),
+            sourceAddress: Self.sourceAddress(request.headers, header: configuration.forwardedForHeader),
+            receivedAt: Date()
+        )
+        do {
+            let outcome = try await committer.submit(notification, timeout: configuration.storeTimeout)
+            Counter(label: "mpshook_intake_stored_total", dimensions: [("outcome", outcome == .stored ? "stored" : "duplicate")]).increment()
+            return Self.json(.ok, outcome == .stored ? #"{"status":"stored"}"# : #"{"status":"duplicate"}"#)
+        } catch {
+            Counter(label: "mpshook_intake_unavailable_total").increment()
+            context.logger.warning("notification not stored; answered 503", metadata: ["error": "\(Self.describe(error))"])
+            return Self.problem(.serviceUnavailable, "the notification could not be stored now; retry")
+        }
+    }
+
+    /// Header names (lower-cased) and values as a JSON object, without credentials and without
+    /// any value that contains the token (a proxy may copy the original URL into a header).
+    static func safeHeaders(_ headers: HTTPFields, token: String) -> String {
+        var kept: [String: String] = [:]
+        for field in headers {
+            let name = field.name.canonicalName
+            if ["authorization", "proxy-authorization", "cookie", "set-cookie", "x-tc-token"].contains(name) { continue }
+            if !token.isEmpty, field.value.contains(token) { continue }
+            kept[name] = kept[name].map { $0 + ", " + field.value } ?? field.value
+        }
+        let data = (try? JSONSerialization.data(withJSONObject: kept, options: [.sortedKeys])) ?? Data("{}".utf8)
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// The first address in the trusted proxy's forwarding header, if any.
+    static func sourceAddress(_ headers: HTTPFields, header: String) -> String? {
+        guard let value = headers.first(where: { $0.name.canonicalName == header })?.value else { return nil }
+        let first = value.split(separator: ",").first.map { String($0).trimmingCharacters(in: .whitespaces) } ?? ""
+        return first.isEmpty ? nil : String(first.prefix(100))
+    }
+
+    static func describe(_ error: any Error) -> String {
+        if error is GroupCommitter.Timeout { return "the store did not commit within the timeout" }
+        return "\(error)"
+    }
+
+    static func json(_ status: HTTPResponse.Status, _ body: String) -> Response {
+        Response(status: status, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
+    }
+
+    /// An RFC 9457 problem+json answer.
+    static func problem(_ status: HTTPResponse.Status, _ detail: String) -> Response {
+        let object: [String: Any] = ["type": "about:blank", "title": status.reasonPhrase, "status": status.code, "detail": detail]
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
+        return Response(
+            status: status, headers: [.contentType: "application/problem+json"],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: data))
+        )
+    }
+}

@@ -1,0 +1,244 @@
+import Correlation
+import Foundation
+import Hummingbird
+import HTTPTypes
+import HummingbirdTesting
+import Intake
+import Logging
+import MPS
+import NIOCore
+import Postgres
+import Store
+import Testing
+
+/// The NotifyUrl door against a real PostgreSQL, driven in-process.
+@Suite(.enabled(if: TestDatabase.isEnabled, TestDatabase.skipReason))
+struct IntakeIntegrationTests {
+    static let quiet = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+    static let keyId = CallbackTokens.KeyId("k1")!
+    static let notifyKey = "intake-notify-key"
+    static let staticToken = String(repeating: "s", count: 40)
+    static let tokens = try! CallbackTokens(keys: [keyId: Array(repeating: 9, count: 32)], current: keyId, staticTokens: [staticToken])
+
+    /// A notification body for `context`, signed with `key`, expiring at `expiry`.
+    static func body(
+        context: String, eventType: String = "BatchTask", status: String = "SUCCESS",
+        expiry: Int64 = Int64(Date().timeIntervalSince1970) + 600, key: String = notifyKey
+    ) -> String {
+        let sign = NotificationVerifier.sign(timestamp: expiry, notifyKey: key)
+        return #"{"EventType":"\#(eventType)","BatchTaskEvent":{"SmartSubtitlesTaskResult":{"Outputs":[{"Status":"\#(status)","Progress":100}]}},"SessionId":"","SessionContext":"\#(context)","Timestamp":\#(expiry),"Sign":"\#(sign)"}"#
+    }
+
+    /// Runs `body` with the door mounted on a router over a migrated database (or `databaseURL`).
+    func withDoor(
+        databaseURL: String? = nil, storeTimeout: Duration = .seconds(5),
+        _ body: @escaping @Sendable (any TestClientProtocol, PostgresClient?) async throws -> Void
+    ) async throws {
+        let run: (String, Bool) async throws -> Void = { url, migrated in
+            try await TestDatabase.withClient(url: url, maximumConnections: 4) { client in
+                if !migrated {
+                    let migrator = try Migrator.load(directory: TestDatabase.repositoryRoot.appendingPathComponent("migrations").path)
+                    try await migrator.migrate(client, logger: Self.quiet)
+                }
+                let committer = GroupCommitter(client: client, logger: Self.quiet)
+                let configuration = IntakeConfiguration(
+                    tokens: Self.tokens, verifier: NotificationVerifier(notifyKey: Self.notifyKey),
+                    maximumBodySize: 64 * 1024, storeTimeout: storeTimeout
+                )
+                let router = Router(context: BasicRequestContext.self)
+                router.addRoutes(IntakeController<BasicRequestContext>(configuration: configuration, committer: committer).endpoints())
+                let app = Application(router: router, logger: Self.quiet)
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask { try await committer.run() }
+                    do {
+                        try await app.test(.router) { http in try await body(http, migrated ? nil : client) }
+                    } catch {
+                        group.cancelAll()
+                        throw error
+                    }
+                    group.cancelAll()
+                }
+            }
+        }
+        if let databaseURL {
+            try await run(databaseURL, true)
+        } else {
+            try await TestDatabase.withFreshDatabase { url in try await run(url, false) }
+        }
+    }
+
+    static func post(_ http: any TestClientProtocol, token: String?, body: String, headers: HTTPFields = [:]) async throws -> TestResponse {
+        let uri = token.map { "/mps/notify?token=\($0)" } ?? "/mps/notify"
+        var fields = headers
+        fields[.contentType] = "application/json"
+        return try await http.execute(uri: uri, method: .post, headers: fields, body: ByteBuffer(string: body))
+    }
+
+    static func rows(_ client: PostgresClient?) async throws -> Int {
+        guard let client else { return 0 }
+        return try await client.query("SELECT count(*) FROM notifications")[0].decode(Int.self, at: 0)
+    }
+
+    @Test func aValidCallbackIsStoredThenAcknowledgedAndADuplicateIsANoOp() async throws {
+        try await withDoor { http, client in
+            let correlation = CorrelationId()
+            let token = Self.tokens.token(for: correlation)
+            let body = Self.body(context: correlation.sessionContext)
+            var headers = HTTPFields()
+            headers[HTTPField.Name("X-Forwarded-For")!] = "203.0.113.9, 10.0.0.2"
+            headers[HTTPField.Name("X-Original-URI")!] = "/mps/notify?token=\(token)"
+            let first = try await Self.post(http, token: token, body: body, headers: headers)
+            #expect(first.status == .ok)
+            #expect(String(buffer: first.body) == #"{"status":"stored"}"#)
+            let again = try await Self.post(http, token: token, body: body)
+            #expect(again.status == .ok)
+            #expect(String(buffer: again.body) == #"{"status":"duplicate"}"#)
+            let client = try #require(client)
+            let rows = try await client.query("SELECT correlation_id, event_type, body, headers::text, source_address, outcome FROM notifications")
+            #expect(rows.count == 1)
+            let (stored, eventType, storedBody, storedHeaders, source, outcome) = try rows[0].decode((UUID?, String, String, String, String?, String).self)
+            #expect(stored == correlation.uuid)
+            #expect(eventType == "BatchTask")
+            #expect(storedBody == body)
+            #expect(!storedHeaders.contains(token))
+            #expect(source == "203.0.113.9")
+            #expect(outcome == "pending")
+        }
+    }
+
+    @Test func badTokensGetABare401AndNothingIsStored() async throws {
+        try await withDoor { http, client in
+            let mine = CorrelationId()
+            let body = Self.body(context: mine.sessionContext)
+            let cases: [String?] = [
+                nil,  // missing
+                "",
+                "k1.not-the-right-mac",
+                Self.tokens.token(for: CorrelationId()),  // another step's token
+                "zz." + Self.tokens.token(for: mine).split(separator: ".")[1],  // unknown key id
+            ]
+            for token in cases {
+                let response = try await Self.post(http, token: token, body: body)
+                #expect(response.status == .unauthorized, "token \(String(describing: token))")
+                #expect(response.body.readableBytes == 0)
+            }
+            #expect(try await Self.rows(client) == 0)
+        }
+    }
+
+    @Test func badSignOrExpiredTimestampGets401() async throws {
+        try await withDoor { http, client in
+            let correlation = CorrelationId()
+            let token = Self.tokens.token(for: correlation)
+            let wrongKey = try await Self.post(http, token: token, body: Self.body(context: correlation.sessionContext, key: "other-key"))
+            #expect(wrongKey.status == .unauthorized)
+            let expired = try await Self.post(
+                http, token: token,
+                body: Self.body(context: correlation.sessionContext, expiry: Int64(Date().timeIntervalSince1970) - 3600)
+            )
+            #expect(expired.status == .unauthorized)
+            #expect(try await Self.rows(client) == 0)
+        }
+    }
+
+    @Test func malformedBodiesGet400ProblemJSONAndOversizedOnes413() async throws {
+        try await withDoor { http, client in
+            let correlation = CorrelationId()
+            let token = Self.tokens.token(for: correlation)
+            for body in ["not json", "", "[1]", #"{"EventType":"BatchTask"}"#, "\u{FEFF}" + Self.body(context: correlation.sessionContext),
+                         Self.body(context: correlation.sessionContext).replacingOccurrences(of: "SUCCESS", with: "S\\u0000")] {
+                let response = try await Self.post(http, token: token, body: body)
+                #expect(response.status == .badRequest, "\(body.prefix(40))")
+                #expect(response.headers[.contentType] == "application/problem+json")
+            }
+            var invalidUTF8 = ByteBuffer(string: #"{"EventType":"BatchTask","SessionContext":""#)
+            invalidUTF8.writeBytes([0xC3, 0x28])
+            invalidUTF8.writeString(#""}"#)
+            let badBytes = try await http.execute(uri: "/mps/notify?token=\(token)", method: .post, headers: [.contentType: "application/json"], body: invalidUTF8)
+            #expect(badBytes.status == .badRequest)
+            let huge = String(repeating: "x", count: 70 * 1024)
+            let tooLarge = try await Self.post(http, token: token, body: #"{"EventType":"BatchTask","SessionContext":"\#(huge)"}"#)
+            #expect(tooLarge.status == .contentTooLarge)
+            #expect(try await Self.rows(client) == 0)
+        }
+    }
+
+    @Test func aForeignSessionContextNeedsAStaticToken() async throws {
+        try await withDoor { http, client in
+            let body = Self.body(context: "created-outside-mpshook-42")
+            let guessed = try await Self.post(http, token: Self.tokens.token(for: CorrelationId()), body: body)
+            #expect(guessed.status == .unauthorized)
+            let withStatic = try await Self.post(http, token: Self.staticToken, body: body)
+            #expect(withStatic.status == .ok)
+            let client = try #require(client)
+            let rows = try await client.query("SELECT correlation_id, session_context FROM notifications")
+            let (correlation, context) = try rows[0].decode((UUID?, String?).self)
+            #expect(correlation == nil)
+            #expect(context == "created-outside-mpshook-42")
+        }
+    }
+
+    @Test func anotherEventTypeIsStoredForTheRecord() async throws {
+        try await withDoor { http, client in
+            let correlation = CorrelationId()
+            let response = try await Self.post(
+                http, token: Self.tokens.token(for: correlation),
+                body: Self.body(context: correlation.sessionContext, eventType: "WorkflowTask")
+            )
+            #expect(response.status == .ok)
+            let client = try #require(client)
+            let rows = try await client.query("SELECT event_type FROM notifications")
+            #expect(try rows[0].decode(String.self, at: 0) == "WorkflowTask")
+        }
+    }
+
+    @Test func theSameNotificationTenTimesAtOnceIsStoredOnce() async throws {
+        try await withDoor { http, client in
+            let correlation = CorrelationId()
+            let token = Self.tokens.token(for: correlation)
+            let body = Self.body(context: correlation.sessionContext)
+            let statuses = try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
+                for _ in 0..<10 {
+                    group.addTask { try await Self.post(http, token: token, body: body).status }
+                }
+                var all: [HTTPResponse.Status] = []
+                for try await status in group { all.append(status) }
+                return all
+            }
+            #expect(statuses.count == 10)
+            #expect(statuses.allSatisfy { $0 == .ok })
+            #expect(try await Self.rows(client) == 1)
+        }
+    }
+
+    @Test func manyDistinctNotificationsShareCommitsAndAllAreStored() async throws {
+        try await withDoor { http, client in
+            let count = 200
+            let statuses = try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
+                for _ in 0..<count {
+                    group.addTask {
+                        let correlation = CorrelationId()
+                        return try await Self.post(http, token: Self.tokens.token(for: correlation), body: Self.body(context: correlation.sessionContext)).status
+                    }
+                }
+                var all: [HTTPResponse.Status] = []
+                for try await status in group { all.append(status) }
+                return all
+            }
+            #expect(statuses.filter { $0 == .ok }.count == count)
+            #expect(try await Self.rows(client) == count)
+        }
+    }
+
+    @Test func aDatabaseThatIsDownGets503NeverA200() async throws {
+        // Nothing listens on loopback port 1: every store attempt fails at once.
+        try await withDoor(databaseURL: "postgresql://postgres@127.0.0.1:1/none", storeTimeout: .seconds(2)) { http, _ in
+            let correlation = CorrelationId()
+            let started = ContinuousClock.now
+            let response = try await Self.post(http, token: Self.tokens.token(for: correlation), body: Self.body(context: correlation.sessionContext))
+            #expect(response.status == .serviceUnavailable)
+            #expect(response.headers[.contentType] == "application/problem+json")
+            #expect(ContinuousClock.now - started < .seconds(5))
+        }
+    }
+}
