@@ -48,7 +48,9 @@ start)
         exit 0
     fi
     mkdir -p "$base/$name"
-    if [ "$(id -u)" -eq 0 ]; then chown -R postgres:postgres "$base"; chmod 700 "$base"; fi
+    # Only this cluster's folder: others may be running (and changing) beside it.
+    # Only this cluster's folder: other clusters may be running (and changing) beside it.
+    if [ "$(id -u)" -eq 0 ]; then chown postgres:postgres "$base"; chmod 700 "$base"; chown -R postgres:postgres "$base/$name"; fi
     if [ ! -s "$data/PG_VERSION" ]; then
         "${as_postgres[@]}" "$bindir/initdb" -D "$data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >"$base/$name/initdb.log" 2>&1 \
             || { echo "pg.sh: initdb failed; see $base/$name/initdb.log" >&2; exit 1; }

@@ -8,8 +8,7 @@ import Store
 
 /// Submits pending steps to MPS, at most `callsPerSecond` across every replica, never blindly.
 ///
-/// A permit is taken before a step is claimed, so a claimed step is sent at once. After the
-/// call: a TaskId → `submitted`; a final refusal → `failed`; a retryable one (certainly not
+/// Calls are spaced evenly through a Postgres-coordinated slot limiter. After the call: a TaskId → `submitted`; a final refusal → `failed`; a retryable one (certainly not
 /// executed) → back to pending with backoff and jitter; anything ambiguous → `submit_unknown`,
 /// which only its callback or a person resolves. Every call is logged in `attempts`.
 public final class Dispatcher: Service, Sendable {
@@ -97,12 +96,23 @@ public final class Dispatcher: Service, Sendable {
         }
     }
 
-    /// Takes a permit, claims one due step and submits it. False when no step was due.
+    /// Claims one due step, waits for its call slot, and submits it. False when none was due.
+    ///
+    /// The slot is taken after the claim so that nothing but building and signing the request
+    /// stands between the slot and the call: the calls reach MPS as evenly spaced as the slots.
+    /// A crash during that short wait leaves the step `submitting`, later `submit_unknown`:
+    /// safe (never sent twice), at the cost of a look by a person.
     private func submitNext() async -> Bool {
         do {
             guard try await hasDueSteps() else { return false }
-            try await permits.waitForPermit()
             guard let step = try await steps.claimPending(limit: 1).first else { return false }
+            do {
+                try await permits.waitForPermit()
+            } catch {
+                // No slot, nothing sent: the step can safely go back to pending.
+                _ = try? await steps.markRetry(step.id, after: .seconds(1), code: "PermitUnavailable", message: "\(error)")
+                throw error
+            }
             await submit(step)
             return true
         } catch {

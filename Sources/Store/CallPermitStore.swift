@@ -1,24 +1,21 @@
 public import Postgres
 
 /// A rate limiter for MPS calls coordinated through PostgreSQL, so every replica sharing the
-/// database together stays under the limit: at most `limit` grants per bucket in any sliding
-/// window of `window`.
+/// database together stays under the limit: at most `limit` calls per bucket in any window of
+/// `window`.
+///
+/// It hands out evenly spaced time slots (`window / limit` apart) rather than bursts: each
+/// caller reserves the next free slot in one short transaction and sleeps until it. Even
+/// spacing matters because a burst of `limit` calls at once lets network jitter push one call
+/// of the next burst into the same second at MPS; spaced calls need a full slot of jitter.
 public struct CallPermitStore: Sendable {
-    /// The answer to a request for a permit.
-    public enum Permit: Sendable, Equatable {
-        /// Granted: make the call now.
-        case granted
-        /// Not now: ask again after this long.
-        case wait(Duration)
-    }
-
     let client: PostgresClient
     public let bucket: String
     public let limit: Int
     public let window: Duration
 
-    /// - Parameter window: a little over a second leaves room for calls granted at a window's
-    ///   edge to reach MPS a few milliseconds apart and still count in separate seconds there.
+    /// - Parameter window: a little over a second keeps the spacing a little over 1/`limit`
+    ///   seconds, room for calls to reach MPS a few milliseconds apart from when they were granted.
     public init(client: PostgresClient, bucket: String, limit: Int, window: Duration = .milliseconds(1050)) {
         self.client = client
         self.bucket = bucket
@@ -26,36 +23,40 @@ public struct CallPermitStore: Sendable {
         self.window = window
     }
 
-    /// Grants a permit when fewer than `limit` were granted in the last `window`, else says how
-    /// long until the oldest of them leaves the window.
-    public func acquire() async throws -> Permit {
-        let windowMicroseconds = window.components.seconds * 1_000_000 + window.components.attoseconds / 1_000_000_000_000
+    /// The gap between two consecutive slots.
+    public var spacing: Duration { window / limit }
+
+    /// Reserves the next free slot and returns how long until it (zero when it is now).
+    public func reserve() async throws -> Duration {
+        let spacingMicroseconds = Int(spacing.components.seconds * 1_000_000 + spacing.components.attoseconds / 1_000_000_000_000)
         return try await client.withTransaction { connection in
             _ = try await connection.query("SELECT pg_advisory_xact_lock(hashtext(\("mpshook.permits." + bucket)))")
-            let recent = try await connection.query("""
-                SELECT count(*), coalesce(extract(epoch FROM min(granted_at) + \(Int(windowMicroseconds)) * interval '1 microsecond' - clock_timestamp()), 0)::float8
-                FROM mps_call_permits
-                WHERE bucket = \(bucket) AND granted_at > clock_timestamp() - \(Int(windowMicroseconds)) * interval '1 microsecond'
+            let rows = try await connection.query("""
+                INSERT INTO mps_call_permits (bucket, granted_at)
+                SELECT \(bucket), greatest(clock_timestamp(), max(granted_at) + \(spacingMicroseconds) * interval '1 microsecond')
+                FROM mps_call_permits WHERE bucket = \(bucket)
+                RETURNING extract(epoch FROM granted_at - clock_timestamp())::float8
                 """)
-            let (used, secondsUntilFree) = try recent[0].decode((Int, Double).self)
-            guard used < limit else {
-                return .wait(.milliseconds(max(1, Int64((secondsUntilFree * 1000).rounded(.up)))))
-            }
-            _ = try await connection.query("INSERT INTO mps_call_permits (bucket, granted_at) VALUES (\(bucket), clock_timestamp())")
             _ = try await connection.query("DELETE FROM mps_call_permits WHERE bucket = \(bucket) AND granted_at < clock_timestamp() - interval '1 minute'")
-            return .granted
+            let seconds = try rows[0].decode(Double.self, at: 0)
+            return seconds > 0 ? .microseconds(Int64((seconds * 1_000_000).rounded(.up))) : .zero
         }
     }
 
-    /// Waits until a permit is granted (polling no faster than the limiter frees permits).
+    /// Reserves a slot and sleeps until it: call MPS right after this returns.
+    ///
+    /// A caller that wakes up late (a busy machine) gives its slot up and takes a new one: a
+    /// late call would sit closer than `spacing` to the next one, and twenty such gaps in a
+    /// row are how a one-second window at MPS would see more than `limit` calls.
     public func waitForPermit() async throws {
+        let tolerance = spacing / 2
         while true {
-            switch try await acquire() {
-            case .granted:
-                return
-            case .wait(let delay):
-                try await Task.sleep(for: delay)
+            let delay = try await reserve()
+            let slot = ContinuousClock.now + delay
+            if delay > .zero {
+                try await Task.sleep(until: slot, clock: .continuous)
             }
+            if ContinuousClock.now - slot <= tolerance { return }
         }
     }
 }

@@ -221,7 +221,8 @@ struct CallPermitStoreTests {
                     "SELECT extract(epoch FROM granted_at)::float8 FROM mps_call_permits WHERE bucket = 'BatchProcessMedia' ORDER BY granted_at"
                 )
                 let times = try rows.map { try $0.decode(Double.self, at: 0) }
-                #expect(times.count == 60)
+                // At least one slot per grant; a caller that woke late gave its slot up for a new one.
+                #expect(times.count >= 60)
                 var busiest = 0
                 for (index, start) in times.enumerated() {
                     busiest = max(busiest, times[index...].prefix { $0 - start < 1.0 }.count)
@@ -229,7 +230,7 @@ struct CallPermitStoreTests {
                 #expect(busiest <= 20, "\(busiest) grants within one second")
                 let span = (times.last ?? 0) - (times.first ?? 0)
                 #expect(span >= 1.9)
-                #expect(span < 6)
+                #expect(span < 8)
             }
         }
     }
