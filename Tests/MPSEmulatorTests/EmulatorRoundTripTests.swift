@@ -92,10 +92,20 @@ import Testing
             let limited = outcomes.compactMap { outcome -> MPSError? in
                 if case .failure(let error) = outcome { return error } else { return nil }
             }
-            #expect(created.count <= 20)
-            #expect(!limited.isEmpty)
+            #expect(created.count + limited.count == 25)
             #expect(limited.allSatisfy { $0.code == "RequestLimitExceeded" && $0.errorClass == .retryable })
-            #expect(running.emulator.calls.filter { $0.taskId != nil }.count == created.count)
+            let calls = running.emulator.calls
+            #expect(calls.filter { $0.taskId != nil }.count == created.count)
+            // The limiter's property: accepted calls never exceed 20 in any one-second window.
+            let accepted = calls.filter { $0.errorCode == nil }.map(\.receivedAt).sorted()
+            for (index, start) in accepted.enumerated() {
+                #expect(accepted[index...].prefix { $0 - start < 1.0 }.count <= 20)
+            }
+            // And when all 25 arrived within one second (the usual case), at least 5 were refused.
+            let arrivals = calls.map(\.receivedAt).sorted()
+            if let first = arrivals.first, let last = arrivals.last, last - first < 1.0 {
+                #expect(limited.count >= 5)
+            }
         }
     }
 
