@@ -304,7 +304,7 @@ private func withCStrings<R>(_ strings: [String], _ body: (UnsafePointer<UnsafeP
             pointers.append(buffers[index].withUnsafeBufferPointer { UnsafePointer($0.baseAddress) })
         }
         pointers.append(nil)
-        return pointers.withUnsafeBufferPointer { body($0.baseAddress!) }
+        return body(pointers)  // the array is never empty (NULL terminator), so this is a valid pointer
     }
 }
 
