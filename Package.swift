@@ -139,6 +139,9 @@ let package = Package(
             dependencies: [
                 "MPS",
                 "Store",
+                "Correlation",
+                "Intake",
+                "StepDispatch",
                 "Postgres",
                 "Curl",
                 "Hashing",

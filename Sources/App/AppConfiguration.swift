@@ -1,5 +1,8 @@
+public import Correlation
 public import Foundation
+import Hashing
 public import Logging
+public import MPS
 public import Postgres
 
 /// Everything `mpshook serve` reads from its environment, with defaults.
@@ -29,6 +32,16 @@ public struct AppConfiguration: Sendable {
         Key(name: "MPSHOOK_MIGRATE_ON_START", defaultValue: "false", help: "let `serve` apply pending migrations (same as --migrate)", isSecret: false),
         Key(name: "MPSHOOK_READINESS_INTERVAL", defaultValue: "1", help: "seconds between database readiness checks", isSecret: false),
         Key(name: "MPSHOOK_SHUTDOWN_TIMEOUT", defaultValue: "30", help: "seconds in-flight work may take after SIGTERM/SIGINT", isSecret: false),
+        Key(name: "MPSHOOK_PUBLIC_BASE_URL", defaultValue: "(none)",
+            help: "the URL MPS reaches this service at (the reverse proxy), e.g. https://hooks.example.com; needed with callback keys", isSecret: false),
+        Key(name: "MPSHOOK_NOTIFY_PATH", defaultValue: "/mps/notify", help: "the path MPS callbacks are POSTed to", isSecret: false),
+        Key(name: "MPSHOOK_CALLBACK_KEYS", defaultValue: "(none: no callback door)",
+            help: "kid:base64url-key[,kid:base64url-key] (keys of 32+ bytes) deriving each step's NotifyUrl token; two for rotation", isSecret: true),
+        Key(name: "MPSHOOK_CALLBACK_KEY_ID", defaultValue: "(the first key)", help: "the key id new steps' tokens use", isSecret: false),
+        Key(name: "MPSHOOK_STATIC_CALLBACK_TOKENS", defaultValue: "(none)",
+            help: "comma-separated extra tokens (32+ characters) accepted for tasks created outside mpshook", isSecret: true),
+        Key(name: "MPSHOOK_NOTIFY_KEY", defaultValue: "(none)",
+            help: "sent as TaskNotifyConfig.NotifyKey; callbacks must then carry a valid Sign and be unexpired", isSecret: true),
         Key(name: "MPSHOOK_MPS_ENDPOINT", defaultValue: "https://mps.tencentcloudapi.com",
             help: "MPS API endpoint: the China, international or a regional host, or the emulator's http://127.0.0.1:PORT", isSecret: false),
         Key(name: "TENCENTCLOUD_SECRET_ID", defaultValue: "(none)", help: "Tencent Cloud API key id that signs MPS calls", isSecret: false),
@@ -47,6 +60,21 @@ public struct AppConfiguration: Sendable {
     public var shutdownTimeout: Duration
     public var logLevel: Logger.Level
     public var logFormat: LogFormat
+    /// The callback door, applier and dispatcher settings; nil without `MPSHOOK_CALLBACK_KEYS`.
+    public var callbacks: CallbackSettings?
+    /// Where MPS calls go.
+    public var mpsEndpoint: MPSEndpoint
+    /// The keys that sign MPS calls; without them the dispatcher does not run.
+    public var credentials: TencentCloudCredentials?
+
+    /// What the NotifyUrl door and the dispatcher need.
+    public struct CallbackSettings: Sendable {
+        public var publicBaseURL: String
+        public var notifyPath: String
+        public var tokens: CallbackTokens
+        /// Secret.
+        public var notifyKey: String?
+    }
 
     /// How log lines are written.
     public enum LogFormat: String, Sendable {
@@ -104,6 +132,55 @@ public struct AppConfiguration: Sendable {
             throw ConfigurationError(key: "LOG_FORMAT", message: "expected json or text, got \"\(format)\"")
         }
         logFormat = parsedFormat
+
+        let endpointText = value("MPSHOOK_MPS_ENDPOINT") ?? MPSEndpoint.china.url
+        guard let endpoint = MPSEndpoint(endpointText) else {
+            throw ConfigurationError(key: "MPSHOOK_MPS_ENDPOINT", message: "expected http(s)://host[:port], got \"\(endpointText)\"")
+        }
+        mpsEndpoint = endpoint
+        credentials = TencentCloudCredentials.fromEnvironment(environment)
+
+        if let rawKeys = value("MPSHOOK_CALLBACK_KEYS") {
+            var keys: [CallbackTokens.KeyId: [UInt8]] = [:]
+            var order: [CallbackTokens.KeyId] = []
+            for entry in rawKeys.split(separator: ",") {
+                let parts = entry.split(separator: ":", maxSplits: 1).map { String($0).trimmingCharacters(in: .whitespaces) }
+                guard parts.count == 2, let id = CallbackTokens.KeyId(parts[0]), let key = Base64URL.decode(parts[1]) else {
+                    throw ConfigurationError(key: "MPSHOOK_CALLBACK_KEYS", message: "expected kid:base64url-key entries (kid: a-z, 0-9, -; 1–16 characters)")
+                }
+                keys[id] = key
+                order.append(id)
+            }
+            var current = order.first
+            if let chosen = value("MPSHOOK_CALLBACK_KEY_ID") {
+                guard let id = CallbackTokens.KeyId(chosen), keys[id] != nil else {
+                    throw ConfigurationError(key: "MPSHOOK_CALLBACK_KEY_ID", message: "no key with id \"\(chosen)\" in MPSHOOK_CALLBACK_KEYS")
+                }
+                current = id
+            }
+            let staticTokens = value("MPSHOOK_STATIC_CALLBACK_TOKENS")?.split(separator: ",").map {
+                String($0).trimmingCharacters(in: .whitespaces)
+            } ?? []
+            guard let current else {
+                throw ConfigurationError(key: "MPSHOOK_CALLBACK_KEYS", message: "holds no key")
+            }
+            let tokens: CallbackTokens
+            do {
+                tokens = try CallbackTokens(keys: keys, current: current, staticTokens: staticTokens)
+            } catch {
+                throw ConfigurationError(key: "MPSHOOK_CALLBACK_KEYS", message: error.description)
+            }
+            guard let base = value("MPSHOOK_PUBLIC_BASE_URL"), base.hasPrefix("http://") || base.hasPrefix("https://") else {
+                throw ConfigurationError(key: "MPSHOOK_PUBLIC_BASE_URL", message: "required with MPSHOOK_CALLBACK_KEYS: the http(s) URL MPS reaches this service at")
+            }
+            let path = value("MPSHOOK_NOTIFY_PATH") ?? "/mps/notify"
+            callbacks = CallbackSettings(
+                publicBaseURL: base, notifyPath: path.hasPrefix("/") ? path : "/" + path,
+                tokens: tokens, notifyKey: value("MPSHOOK_NOTIFY_KEY")
+            )
+        } else {
+            callbacks = nil
+        }
     }
 
     /// The folder of migration files: the configured one, or `./migrations`, or one beside or

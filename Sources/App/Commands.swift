@@ -1,8 +1,10 @@
 public import ArgumentParser
 import Foundation
 import Logging
+import Curl
 import Metrics
 import NIOCore
+import NIOPosix
 import Postgres
 import Prometheus
 import ServiceLifecycle
@@ -63,8 +65,12 @@ struct ServeCommand: AsyncParsableCommand {
         )
         await readiness.check()
         logger.info("starting", metadata: configuration.redactedSummary)
+        // Runs MPS calls (curl); shut down after the service group below.
+        let threadPool = NIOThreadPool(numberOfThreads: 8)
+        threadPool.start()
         let application = Server.makeApplication(
-            configuration: configuration, client: client, readiness: readiness, registry: registry, logger: logger,
+            configuration: configuration, client: client, readiness: readiness, registry: registry,
+            http: CurlClient(threadPool: threadPool), logger: logger,
             onServerRunning: { address in logger.info("listening", metadata: ["http.address": "\(address)"]) }
         )
         var groupConfiguration = ServiceGroupConfiguration(
@@ -79,15 +85,18 @@ struct ServeCommand: AsyncParsableCommand {
             try await group.run()
         } catch let error as IOError where error.errnoCode == EADDRINUSE {
             await client.shutdown()
+            try? await threadPool.shutdownGracefully()
             throw CommandSupport.fail(
                 "cannot listen on \(configuration.httpHost):\(configuration.httpPort): the address is in use "
                     + "(another mpshook or program holds it; set MPSHOOK_HTTP_PORT)"
             )
         } catch {
             await client.shutdown()
+            try? await threadPool.shutdownGracefully()
             throw CommandSupport.failure(error, configuration: configuration)
         }
         await client.shutdown()
+        try? await threadPool.shutdownGracefully()
         logger.info("stopped")
     }
 }
