@@ -17,6 +17,9 @@ public enum EmulatorServer {
     public static func makeRouter(emulator: MPSEmulator) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         router.post("/") { request, _ -> Response in
+            // Stamped first thing: the rate limit and the records count arrivals, not handling.
+            let arrivedAt = Date()
+            let arrivedInstant = ContinuousClock.now
             var headers: [String: String] = [:]
             for field in request.headers {
                 headers[field.name.canonicalName] = field.value
@@ -24,7 +27,7 @@ public enum EmulatorServer {
             // HTTP/1 `Host` arrives as the request's authority, not as a header field.
             if let authority = request.head.authority { headers["host"] = authority }
             let body = try await request.body.collect(upTo: maximumBodySize)
-            let answer = await emulator.handle(headers: headers, body: Array(buffer: body))
+            let answer = await emulator.handle(headers: headers, body: Array(buffer: body), arrivedAt: arrivedAt, arrivedInstant: arrivedInstant)
             return json(answer.body, status: .init(code: answer.status))
         }
         router.get("/_emulator/calls") { _, _ in try encode(emulator.calls) }

@@ -1,5 +1,5 @@
 public import Curl
-import Foundation
+public import Foundation
 import Hashing
 public import Logging
 import MPS
@@ -88,8 +88,11 @@ public final class MPSEmulator: Service, Sendable {
     }
 
     /// Handles one `POST /` with its headers (names lower-cased) and body.
-    public func handle(headers: [String: String], body: [UInt8]) async -> Answer {
+    public func handle(
+        headers: [String: String], body: [UInt8], arrivedAt: Date = Date(), arrivedInstant: ContinuousClock.Instant = .now
+    ) async -> Answer {
         let requestId = UUID().uuidString.lowercased()
+        let received = arrivedAt.timeIntervalSince1970
         let action = headers["x-tc-action"] ?? ""
         let now = Int64(Date().timeIntervalSince1970)
         let authenticated = authenticator.authenticate(
@@ -107,12 +110,12 @@ public final class MPSEmulator: Service, Sendable {
         }
         switch action {
         case "BatchProcessMedia":
-            guard batchLimiter.admit() else {
-                return refuse(action: action, requestId: requestId, code: "RequestLimitExceeded", message: "Your current request frequency exceeds the limit of \(configuration.rateLimit) per second.")
+            guard batchLimiter.admit(now: arrivedInstant) else {
+                return refuse(action: action, requestId: requestId, code: "RequestLimitExceeded", message: "Your current request frequency exceeds the limit of \(configuration.rateLimit) per second.", receivedAt: received)
             }
-            return await batchProcessMedia(body: body, requestId: requestId)
+            return await batchProcessMedia(body: body, requestId: requestId, receivedAt: received)
         case "DescribeBatchTaskDetail":
-            guard describeLimiter.admit() else {
+            guard describeLimiter.admit(now: arrivedInstant) else {
                 return refuse(action: action, requestId: requestId, code: "RequestLimitExceeded", message: "Your current request frequency exceeds the limit.")
             }
             return describeBatchTaskDetail(body: body, requestId: requestId)
@@ -121,7 +124,7 @@ public final class MPSEmulator: Service, Sendable {
         }
     }
 
-    private func batchProcessMedia(body: [UInt8], requestId: String) async -> Answer {
+    private func batchProcessMedia(body: [UInt8], requestId: String, receivedAt: Double) async -> Answer {
         let action = "BatchProcessMedia"
         guard let json = try? MPSJSON.decoder.decode(JSONValue.self, from: Data(body)), let request = json.objectValue else {
             return refuse(action: action, requestId: requestId, code: "InvalidParameter", message: "The request body is not a JSON object.")
@@ -163,7 +166,7 @@ public final class MPSEmulator: Service, Sendable {
             }
             state.calls.append(RecordedCall(
                 action: action, requestId: requestId, errorCode: fault == .internalError ? "InternalError" : nil,
-                taskId: taskId, sessionContext: context, receivedAt: Date().timeIntervalSince1970
+                taskId: taskId, sessionContext: context, receivedAt: receivedAt
             ))
             return (fault, task)
         }
@@ -213,11 +216,14 @@ public final class MPSEmulator: Service, Sendable {
         return answer(task.detail(at: .now, requestId: requestId))
     }
 
-    private func refuse(action: String, requestId: String, code: String, message: String, sessionContext: String? = nil) -> Answer {
+    private func refuse(
+        action: String, requestId: String, code: String, message: String, sessionContext: String? = nil,
+        receivedAt: Double = Date().timeIntervalSince1970
+    ) -> Answer {
         state.withLock { state in
             state.calls.append(RecordedCall(
                 action: action, requestId: requestId, errorCode: code, taskId: nil, sessionContext: sessionContext,
-                receivedAt: Date().timeIntervalSince1970
+                receivedAt: receivedAt
             ))
         }
         return answer(.object([

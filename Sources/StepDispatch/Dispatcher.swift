@@ -96,9 +96,9 @@ public final class Dispatcher: Service, Sendable {
         }
     }
 
-    /// Claims one due step, waits for its call slot, and submits it. False when none was due.
+    /// Claims one due step and submits it (waiting for its call slot). False when none was due.
     ///
-    /// The slot is taken after the claim so that nothing but building and signing the request
+    /// The slot is taken after the claim and after the request is built, so that only signing
     /// stands between the slot and the call: the calls reach MPS as evenly spaced as the slots.
     /// A crash during that short wait leaves the step `submitting`, later `submit_unknown`:
     /// safe (never sent twice), at the cost of a look by a person.
@@ -106,13 +106,6 @@ public final class Dispatcher: Service, Sendable {
         do {
             guard try await hasDueSteps() else { return false }
             guard let step = try await steps.claimPending(limit: 1).first else { return false }
-            do {
-                try await permits.waitForPermit()
-            } catch {
-                // No slot, nothing sent: the step can safely go back to pending.
-                _ = try? await steps.markRetry(step.id, after: .seconds(1), code: "PermitUnavailable", message: "\(error)")
-                throw error
-            }
             await submit(step)
             return true
         } catch {
@@ -140,6 +133,15 @@ public final class Dispatcher: Service, Sendable {
             let message = problems.map(\.description).joined(separator: "; ")
             _ = try? await steps.markFailed(step.id, code: "ClientValidation", message: message)
             logger.warning("step request is invalid; not sent", metadata: ["step.id": "\(step.id)"])
+            return
+        }
+        // The request is built; only signing and sending stand between the slot and the call.
+        do {
+            try await permits.waitForPermit()
+        } catch {
+            // No slot, nothing sent: the step can safely go back to pending.
+            _ = try? await steps.markRetry(step.id, after: .seconds(1), code: "PermitUnavailable", message: "\(error)")
+            logger.error("no call slot", metadata: ["step.id": "\(step.id)", "error": "\(error)"])
             return
         }
         let started = Date()

@@ -49,7 +49,7 @@ public struct CallPermitStore: Sendable {
     /// late call would sit closer than `spacing` to the next one, and twenty such gaps in a
     /// row are how a one-second window at MPS would see more than `limit` calls.
     public func waitForPermit() async throws {
-        let tolerance = spacing / 2
+        let tolerance = spacing / 4
         while true {
             let delay = try await reserve()
             let slot = ContinuousClock.now + delay
