@@ -26,10 +26,15 @@ public struct CallPermitStore: Sendable {
     /// The gap between two consecutive slots.
     public var spacing: Duration { window / limit }
 
-    /// Reserves the next free slot and returns how long until it (zero when it is now).
-    public func reserve() async throws -> Duration {
+    /// Reserves the next free slot and returns when it is, on this process's clock.
+    ///
+    /// The instant is taken when the INSERT answers (inside the transaction), not after the
+    /// commit: a slow commit must not make every later call of this process late.
+    public func reserve() async throws -> ContinuousClock.Instant {
         let spacingMicroseconds = Int(spacing.components.seconds * 1_000_000 + spacing.components.attoseconds / 1_000_000_000_000)
         return try await client.withTransaction { connection in
+            // A reservation need not survive a crash: a lost one only leaves a gap.
+            _ = try await connection.query("SET LOCAL synchronous_commit = off")
             _ = try await connection.query("SELECT pg_advisory_xact_lock(hashtext(\("mpshook.permits." + bucket)))")
             let rows = try await connection.query("""
                 INSERT INTO mps_call_permits (bucket, granted_at)
@@ -37,9 +42,10 @@ public struct CallPermitStore: Sendable {
                 FROM mps_call_permits WHERE bucket = \(bucket)
                 RETURNING extract(epoch FROM granted_at - clock_timestamp())::float8
                 """)
-            _ = try await connection.query("DELETE FROM mps_call_permits WHERE bucket = \(bucket) AND granted_at < clock_timestamp() - interval '1 minute'")
+            let answered = ContinuousClock.now
             let seconds = try rows[0].decode(Double.self, at: 0)
-            return seconds > 0 ? .microseconds(Int64((seconds * 1_000_000).rounded(.up))) : .zero
+            _ = try await connection.query("DELETE FROM mps_call_permits WHERE bucket = \(bucket) AND granted_at < clock_timestamp() - interval '1 minute'")
+            return seconds > 0 ? answered + .microseconds(Int64((seconds * 1_000_000).rounded(.up))) : answered
         }
     }
 
@@ -51,9 +57,8 @@ public struct CallPermitStore: Sendable {
     public func waitForPermit() async throws {
         let tolerance = spacing / 4
         while true {
-            let delay = try await reserve()
-            let slot = ContinuousClock.now + delay
-            if delay > .zero {
+            let slot = try await reserve()
+            if slot > .now {
                 try await Task.sleep(until: slot, clock: .continuous)
             }
             if ContinuousClock.now - slot <= tolerance { return }
