@@ -2,6 +2,7 @@ public import ArgumentParser
 import Foundation
 import Logging
 import Curl
+import Intake
 import Metrics
 import NIOCore
 import NIOPosix
@@ -17,7 +18,7 @@ public struct MPSHookCommand: AsyncParsableCommand {
         commandName: "mpshook",
         abstract: "Runs Tencent Cloud MPS smart-subtitle batches end to end.",
         discussion: AppConfiguration.environmentHelp,
-        subcommands: [ServeCommand.self, MigrateCommand.self, MPSCommand.self]
+        subcommands: [ServeCommand.self, MigrateCommand.self, MPSCommand.self, NotificationsCommand.self]
     )
 
     public init() {}
@@ -212,5 +213,47 @@ extension MPSHookCommand {
     /// Parses the process arguments and runs the chosen subcommand; the executable's entry point.
     public static func start() async {
         await main()
+    }
+}
+
+/// `mpshook notifications …`: stored notifications.
+struct NotificationsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "notifications",
+        abstract: "Work with stored MPS notifications.",
+        subcommands: [Reapply.self]
+    )
+
+    /// `mpshook notifications reapply ID…|--failed`.
+    struct Reapply: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Put failed (or the given failed/orphan) notifications back to be applied again, after a fix."
+        )
+
+        @Flag(name: .long, help: "Every notification whose application failed.")
+        var failed = false
+
+        @Argument(help: "Notification ids.")
+        var ids: [Int64] = []
+
+        func validate() throws {
+            guard failed != !ids.isEmpty else {
+                throw ValidationError("give notification ids or --failed (not both)")
+            }
+        }
+
+        func run() async throws {
+            let configuration = try CommandSupport.loadConfiguration()
+            let logger = CommandSupport.bootstrapLogging(configuration)
+            let client = PostgresClient(configuration: configuration.database, logger: logger)
+            do {
+                let count = try await Applier.reapply(ids: failed ? nil : ids, client: client)
+                print("requeued \(count) notification(s)")
+            } catch {
+                await client.shutdown()
+                throw CommandSupport.failure(error, configuration: configuration)
+            }
+            await client.shutdown()
+        }
     }
 }

@@ -238,3 +238,27 @@ enum MPSHook {
         return Result(status: status, stdout: child.standardOutput, stderr: child.standardError)
     }
 }
+
+@Suite(.enabled(if: TestDatabase.isEnabled, TestDatabase.skipReason))
+struct NotificationsCommandTests {
+    @Test func reapplyRequeuesFailedNotifications() async throws {
+        try await TestDatabase.withFreshDatabase { url in
+            #expect(try await MPSHook.run(["migrate"], database: url).status == 0)
+            try await TestDatabase.withClient(url: url) { client in
+                _ = try await client.query("""
+                    INSERT INTO notifications (content_hash, event_type, body, outcome, apply_error)
+                    VALUES ('\\x01', 'BatchTask', '{}', 'failed', 'boom'), ('\\x02', 'BatchTask', '{}', 'applied', NULL)
+                    """)
+            }
+            let result = try await MPSHook.run(["notifications", "reapply", "--failed"], database: url)
+            #expect(result.status == 0)
+            #expect(result.stdout.contains("requeued 1 notification(s)"))
+            try await TestDatabase.withClient(url: url) { client in
+                let rows = try await client.query("SELECT outcome FROM notifications ORDER BY id")
+                #expect(try rows.map { try $0.decode(String.self, at: 0) } == ["pending", "applied"])
+            }
+            let usage = try await MPSHook.run(["notifications", "reapply"], database: url)
+            #expect(usage.status != 0)
+        }
+    }
+}
