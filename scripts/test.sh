@@ -43,8 +43,9 @@ echo "== swift test"
 test_log="$(mktemp)"
 status=0
 swift test --skip-build "$@" 2>&1 | tee "$test_log" || status=$?
-passed="$(grep -E "^✔ Test " "$test_log" | grep -vc "^✔ Test run" || true)"
+# Swift Testing's own total ("Test run with N tests …"), and its failed tests.
+total="$(grep -oE "Test run with [0-9]+ tests" "$test_log" | tail -n 1 | grep -oE "[0-9]+" || echo 0)"
 failed="$(grep -E "^✘ Test .* failed after" "$test_log" | grep -vc "^✘ Test run" || true)"
-echo "tests: $passed passed, $failed failed"
+echo "tests: $((total - failed)) passed, $failed failed"
 rm -f "$test_log" "$build_log"
 exit "$status"
