@@ -65,9 +65,7 @@ public struct IntakeController<Context: RequestContext>: Sendable {
             Counter(label: "mpshook_intake_rejected_total", dimensions: [("reason", "token")]).increment()
             return Response(status: .unauthorized)
         }
-        if configuration.verifier.notifyKey != nil,
-            case .failure(let rejection) = configuration.verifier.verify(bytes, now: Int64(Date().timeIntervalSince1970))
-        {
+        if case .failure(let rejection) = configuration.verifier.check(envelope, now: Int64(Date().timeIntervalSince1970)) {
             Counter(label: "mpshook_intake_rejected_total", dimensions: [("reason", rejection.reason)]).increment()
             return Response(status: .unauthorized)
         }

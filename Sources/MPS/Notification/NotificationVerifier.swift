@@ -65,11 +65,14 @@ public struct NotificationVerifier: Sendable {
 
     /// Parses and checks `body` at time `now` (UNIX seconds).
     public func verify(_ body: some Sequence<UInt8>, now: Int64) -> Result<NotificationEnvelope, NotificationRejection> {
-        let envelope: NotificationEnvelope
         switch Self.parse(body) {
-        case .success(let parsed): envelope = parsed
+        case .success(let envelope): return check(envelope, now: now)
         case .failure(let rejection): return .failure(rejection)
         }
+    }
+
+    /// Checks an envelope already read with ``parse(_:)``: `Sign` and expiry when a key is set.
+    public func check(_ envelope: NotificationEnvelope, now: Int64) -> Result<NotificationEnvelope, NotificationRejection> {
         guard let notifyKey else { return .success(envelope) }
         guard let timestamp = envelope.timestamp, let sign = envelope.sign else { return .failure(.unsigned) }
         let expected = Self.sign(timestamp: timestamp, notifyKey: notifyKey)
