@@ -57,16 +57,16 @@ public struct IntakeController<Context: RequestContext>: Sendable {
         case .success(let parsed):
             envelope = parsed
         case .failure(let rejection):
-            Counter(label: "mpshook_intake_rejected_total", dimensions: [("reason", rejection.reason)]).increment()
+            IntakeMetrics.rejected(rejection.reason)
             return Self.problem(.badRequest, rejection.description)
         }
         let correlation = CorrelationId(sessionContext: envelope.sessionContext)
         guard let token = request.uri.queryParameters.get("token"), configuration.tokens.verify(token, for: correlation) else {
-            Counter(label: "mpshook_intake_rejected_total", dimensions: [("reason", "token")]).increment()
+            IntakeMetrics.rejected("token")
             return Response(status: .unauthorized)
         }
         if case .failure(let rejection) = configuration.verifier.check(envelope, now: Int64(Date().timeIntervalSince1970)) {
-            Counter(label: "mpshook_intake_rejected_total", dimensions: [("reason", rejection.reason)]).increment()
+            IntakeMetrics.rejected(rejection.reason)
             return Response(status: .unauthorized)
         }
         let notification = IncomingNotification(
@@ -81,10 +81,10 @@ public struct IntakeController<Context: RequestContext>: Sendable {
         )
         do {
             let outcome = try await committer.submit(notification, timeout: configuration.storeTimeout)
-            Counter(label: "mpshook_intake_stored_total", dimensions: [("outcome", outcome == .stored ? "stored" : "duplicate")]).increment()
+            (outcome == .stored ? IntakeMetrics.stored : IntakeMetrics.duplicate).increment()
             return Self.json(.ok, outcome == .stored ? #"{"status":"stored"}"# : #"{"status":"duplicate"}"#)
         } catch {
-            Counter(label: "mpshook_intake_unavailable_total").increment()
+            IntakeMetrics.unavailable.increment()
             context.logger.warning("notification not stored; answered 503", metadata: ["error": "\(Self.describe(error))"])
             return Self.problem(.serviceUnavailable, "the notification could not be stored now; retry")
         }
@@ -128,5 +128,22 @@ public struct IntakeController<Context: RequestContext>: Sendable {
             status: status, headers: [.contentType: "application/problem+json"],
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: data))
         )
+    }
+}
+
+/// The door's counters, made once (on first use, after the metrics system is bootstrapped)
+/// rather than looked up per request.
+enum IntakeMetrics {
+    static let stored = Counter(label: "mpshook_intake_stored_total", dimensions: [("outcome", "stored")])
+    static let duplicate = Counter(label: "mpshook_intake_stored_total", dimensions: [("outcome", "duplicate")])
+    static let unavailable = Counter(label: "mpshook_intake_unavailable_total")
+    private static let rejections: [String: Counter] = Dictionary(
+        uniqueKeysWithValues: ["token", "not_json", "missing_field", "unsigned", "bad_signature", "expired"].map { reason in
+            (reason, Counter(label: "mpshook_intake_rejected_total", dimensions: [("reason", reason)]))
+        }
+    )
+
+    static func rejected(_ reason: String) {
+        rejections[reason]?.increment()
     }
 }
