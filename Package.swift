@@ -169,6 +169,7 @@ let package = Package(
             name: "CurlTests",
             dependencies: [
                 "Curl",
+                "TestSupport",
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ]

@@ -310,7 +310,7 @@ public final class MPSEmulator: Service, Sendable {
         let timestamp = Int64(Date().timeIntervalSince1970) + configuration.notificationLifetime
         let notification = task.notification(at: delivery.stage, timestamp: timestamp)
         var record = RecordedCallback(
-            taskId: task.taskId, sessionContext: task.sessionContext, url: Self.redact(notify.url),
+            taskId: task.taskId, sessionContext: task.sessionContext, url: Redaction.url(notify.url),
             statuses: task.statuses(at: delivery.stage), outcome: "dropped", attempt: delivery.attempt, httpStatus: nil,
             timestamp: timestamp, sign: notification["Sign"]?.stringValue ?? "", sentAt: Date().timeIntervalSince1970
         )
@@ -362,11 +362,6 @@ public final class MPSEmulator: Service, Sendable {
         if host == "localhost" { return true }
         let octets = host.split(separator: ".", omittingEmptySubsequences: false)
         return octets.count == 4 && octets[0] == "127" && octets.allSatisfy { UInt8($0) != nil }
-    }
-
-    static func redact(_ url: String) -> String {
-        guard let query = url.firstIndex(of: "?") else { return url }
-        return String(url[..<query]) + "?<redacted>"
     }
 }
 

@@ -104,7 +104,6 @@ public final class Dispatcher: Service, Sendable {
     /// safe (never sent twice), at the cost of a look by a person.
     private func submitNext() async -> Bool {
         do {
-            guard try await hasDueSteps() else { return false }
             guard let step = try await steps.claimPending(limit: 1).first else { return false }
             await submit(step)
             return true
@@ -113,11 +112,6 @@ public final class Dispatcher: Service, Sendable {
             try? await Task.sleep(for: .seconds(1))
             return false
         }
-    }
-
-    private func hasDueSteps() async throws(PostgresError) -> Bool {
-        let rows = try await client.query("SELECT EXISTS (SELECT 1 FROM steps WHERE state = 'pending' AND next_attempt_at <= now())")
-        return try rows[0].decode(Bool.self, at: 0)
     }
 
     private func submit(_ step: ClaimedStep) async {

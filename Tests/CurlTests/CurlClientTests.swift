@@ -1,6 +1,7 @@
 import Curl
 import NIOPosix
 import Testing
+import TestSupport
 
 /// Live tests: a real libcurl transfer against `TestServer` on 127.0.0.1.
 @Suite struct CurlClientTests {

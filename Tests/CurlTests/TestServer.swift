@@ -1,8 +1,5 @@
 import NIOCore
 import NIOPosix
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// A tiny HTTP/1.1 server on 127.0.0.1 with an ephemeral port, one behaviour per path:
 /// - `/echo`: 200 with the body echoed, `X-Echo-Method`, `X-Echo-Header-Names` and one
@@ -44,37 +41,6 @@ struct TestServer: Sendable {
 
 }
 
-/// A loopback port that is bound but never listened on, so connecting to it is refused; it
-/// stays reserved (no other test's server can take it) until this value is released.
-final class ReservedPort: Sendable {
-    let port: Int
-    private let descriptor: Int32
-
-    init() throws {
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard descriptor >= 0 else { throw TestServerError.noPort }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { raw in
-                bind(descriptor, raw, length) == 0 && getsockname(descriptor, raw, &length) == 0
-            }
-        }
-        guard bound else {
-            close(descriptor)
-            throw TestServerError.noPort
-        }
-        self.descriptor = descriptor
-        self.port = Int(UInt16(bigEndian: address.sin_port))
-    }
-
-    deinit {
-        close(descriptor)
-    }
-}
 
 /// A listener with a backlog of 0 that never accepts, plus one connection filling that backlog:
 /// the kernel drops further SYNs, so a connect attempt hangs until its timeout.

@@ -1,22 +1,12 @@
+import Curl
+
 /// Removes secrets from what models print: URL query strings, fragments and userinfo, and keys.
 enum MPSRedaction {
     static let placeholder = "<redacted>"
 
-    /// `https://user:pw@host/cb?token=x#f` → `https://host/cb?<redacted>`.
+    /// `https://user:pw@host/cb?token=x#f` → `https://host/cb?<redacted>` (the Curl module's rule).
     static func url(_ url: String) -> String {
-        var result = url
-        var hadQuery = false
-        if let cut = result.firstIndex(where: { $0 == "?" || $0 == "#" }) {
-            result = String(result[..<cut])
-            hadQuery = true
-        }
-        if let schemeEnd = result.firstRange(of: "://") {
-            let authorityEnd = result[schemeEnd.upperBound...].firstIndex(of: "/") ?? result.endIndex
-            if let at = result[schemeEnd.upperBound..<authorityEnd].lastIndex(of: "@") {
-                result.removeSubrange(schemeEnd.upperBound...at)
-            }
-        }
-        return hadQuery ? result + "?" + Self.placeholder : result
+        Redaction.url(url)
     }
 
     /// A secret's presence, never its value.
