@@ -1,6 +1,5 @@
 import Correlation
 import Foundation
-import Hashing
 public import Hummingbird
 import Logging
 import Metrics
@@ -70,7 +69,7 @@ public struct IntakeController<Context: RequestContext>: Sendable {
             return Response(status: .unauthorized)
         }
         let notification = IncomingNotification(
-            contentHash: SHA256.hash(bytes),
+            contentHash: NotificationFingerprint.sha256(bytes),
             correlationId: correlation?.uuid,
             sessionContext: envelope.sessionContext,
             eventType: envelope.eventType,

@@ -78,7 +78,8 @@ public struct StepRecord: Sendable, Equatable {
 
 /// One notification as the door stores it, before it is acknowledged.
 public struct IncomingNotification: Sendable, Equatable {
-    /// SHA-256 of the body.
+    /// What makes a delivery a duplicate: SHA-256 of the body without its `Timestamp` and `Sign`
+    /// values (`NotificationFingerprint`), so a resend signed again is still the same notification.
     public var contentHash: [UInt8]
     public var correlationId: UUID?
     public var sessionContext: String?

@@ -106,6 +106,22 @@ struct IntakeIntegrationTests {
         }
     }
 
+    @Test func aResendSignedAgainWithANewExpiryIsADuplicateButNewContentIsNot() async throws {
+        try await withDoor { http, client in
+            let correlation = CorrelationId()
+            let token = Self.tokens.token(for: correlation)
+            let expiry = Int64(Date().timeIntervalSince1970) + 600
+            let first = try await Self.post(http, token: token, body: Self.body(context: correlation.sessionContext, expiry: expiry))
+            #expect(String(buffer: first.body) == #"{"status":"stored"}"#)
+            let resigned = try await Self.post(http, token: token, body: Self.body(context: correlation.sessionContext, expiry: expiry + 1))
+            #expect(resigned.status == .ok)
+            #expect(String(buffer: resigned.body) == #"{"status":"duplicate"}"#)
+            let changed = try await Self.post(http, token: token, body: Self.body(context: correlation.sessionContext, status: "FAIL", expiry: expiry + 1))
+            #expect(String(buffer: changed.body) == #"{"status":"stored"}"#)
+            #expect(try await Self.rows(client) == 2)
+        }
+    }
+
     @Test func badTokensGetABare401AndNothingIsStored() async throws {
         try await withDoor { http, client in
             let mine = CorrelationId()
