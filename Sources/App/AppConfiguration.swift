@@ -42,6 +42,17 @@ public struct AppConfiguration: Sendable {
             help: "comma-separated extra tokens (32+ characters) accepted for tasks created outside mpshook", isSecret: true),
         Key(name: "MPSHOOK_NOTIFY_KEY", defaultValue: "(none)",
             help: "sent as TaskNotifyConfig.NotifyKey; callbacks must then carry a valid Sign and be unexpired", isSecret: true),
+        Key(name: "MPSHOOK_NOTIFY_MAX_BODY", defaultValue: "1048576", help: "largest callback body in bytes; larger ones get 413", isSecret: false),
+        Key(name: "MPSHOOK_NOTIFY_STORE_TIMEOUT", defaultValue: "5", help: "seconds a callback waits for its commit before it is answered 503", isSecret: false),
+        Key(name: "MPSHOOK_NOTIFY_SKEW", defaultValue: "60", help: "seconds past its Timestamp a signed callback is still accepted", isSecret: false),
+        Key(name: "MPSHOOK_FORWARDED_FOR_HEADER", defaultValue: "x-forwarded-for",
+            help: "the header the trusted reverse proxy puts the caller's address in", isSecret: false),
+        Key(name: "MPSHOOK_INTAKE_BATCH_SIZE", defaultValue: "64", help: "most callbacks stored in one group commit", isSecret: false),
+        Key(name: "MPSHOOK_INTAKE_LINGER_MS", defaultValue: "1", help: "milliseconds a group commit waits after its oldest callback for others to join", isSecret: false),
+        Key(name: "MPSHOOK_APPLIER_BATCH_SIZE", defaultValue: "256", help: "most stored notifications applied in one transaction", isSecret: false),
+        Key(name: "MPSHOOK_DISPATCH_CONCURRENCY", defaultValue: "8", help: "BatchProcessMedia calls in flight at once from this process", isSecret: false),
+        Key(name: "MPSHOOK_MPS_CALLS_PER_SECOND", defaultValue: "20", help: "BatchProcessMedia calls per second across every replica on this database", isSecret: false),
+        Key(name: "MPSHOOK_MPS_TIMEOUT", defaultValue: "20", help: "seconds an MPS API call may take; a call that times out after sending is ambiguous", isSecret: false),
         Key(name: "MPSHOOK_MPS_ENDPOINT", defaultValue: "https://mps.tencentcloudapi.com",
             help: "MPS API endpoint: the China, international or a regional host, or the emulator's http://127.0.0.1:PORT", isSecret: false),
         Key(name: "TENCENTCLOUD_SECRET_ID", defaultValue: "(none)", help: "Tencent Cloud API key id that signs MPS calls", isSecret: false),
@@ -66,6 +77,22 @@ public struct AppConfiguration: Sendable {
     public var mpsEndpoint: MPSEndpoint
     /// The keys that sign MPS calls; without them the dispatcher does not run.
     public var credentials: TencentCloudCredentials?
+    /// Limits and batch sizes of the door, the applier and the dispatcher.
+    public var tuning: Tuning
+
+    /// Limits and batch sizes (all have working defaults; see `keys`).
+    public struct Tuning: Sendable {
+        public var notifyMaximumBody: Int
+        public var notifyStoreTimeout: Duration
+        public var notifySkewSeconds: Int
+        public var forwardedForHeader: String
+        public var intakeBatchSize: Int
+        public var intakeLinger: Duration
+        public var applierBatchSize: Int
+        public var dispatchConcurrency: Int
+        public var mpsCallsPerSecond: Int
+        public var mpsTimeout: Duration
+    }
 
     /// What the NotifyUrl door and the dispatcher need.
     public struct CallbackSettings: Sendable {
@@ -139,6 +166,18 @@ public struct AppConfiguration: Sendable {
         }
         mpsEndpoint = endpoint
         credentials = TencentCloudCredentials.fromEnvironment(environment)
+        tuning = Tuning(
+            notifyMaximumBody: try integer("MPSHOOK_NOTIFY_MAX_BODY", 1 << 20, range: 1024...(64 << 20)),
+            notifyStoreTimeout: try seconds("MPSHOOK_NOTIFY_STORE_TIMEOUT", 5, range: 0.01...120),
+            notifySkewSeconds: try integer("MPSHOOK_NOTIFY_SKEW", 60, range: 0...86_400),
+            forwardedForHeader: value("MPSHOOK_FORWARDED_FOR_HEADER")?.lowercased() ?? "x-forwarded-for",
+            intakeBatchSize: try integer("MPSHOOK_INTAKE_BATCH_SIZE", 64, range: 1...4096),
+            intakeLinger: .microseconds(try integer("MPSHOOK_INTAKE_LINGER_MS", 1, range: 0...1000) * 1000),
+            applierBatchSize: try integer("MPSHOOK_APPLIER_BATCH_SIZE", 256, range: 1...10_000),
+            dispatchConcurrency: try integer("MPSHOOK_DISPATCH_CONCURRENCY", 8, range: 1...256),
+            mpsCallsPerSecond: try integer("MPSHOOK_MPS_CALLS_PER_SECOND", 20, range: 1...1000),
+            mpsTimeout: try seconds("MPSHOOK_MPS_TIMEOUT", 20, range: 1...600)
+        )
 
         if let rawKeys = value("MPSHOOK_CALLBACK_KEYS") {
             var keys: [CallbackTokens.KeyId: [UInt8]] = [:]

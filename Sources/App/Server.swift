@@ -33,22 +33,32 @@ public enum Server {
         configuration: AppConfiguration, client: PostgresClient, http: CurlClient, logger: Logger
     ) -> (services: [any Service], intake: (IntakeController<BasicRequestContext>, String)?) {
         guard let callbacks = configuration.callbacks else { return ([], nil) }
-        let committer = GroupCommitter(client: client, logger: logger)
+        let tuning = configuration.tuning
+        let committer = GroupCommitter(client: client, batchSize: tuning.intakeBatchSize, linger: tuning.intakeLinger, logger: logger)
         let intake = IntakeController<BasicRequestContext>(
             configuration: IntakeConfiguration(
-                tokens: callbacks.tokens, verifier: NotificationVerifier(notifyKey: callbacks.notifyKey)
+                tokens: callbacks.tokens,
+                verifier: NotificationVerifier(notifyKey: callbacks.notifyKey, allowedSkew: Int64(tuning.notifySkewSeconds)),
+                maximumBodySize: tuning.notifyMaximumBody,
+                storeTimeout: tuning.notifyStoreTimeout,
+                forwardedForHeader: tuning.forwardedForHeader
             ),
             committer: committer
         )
-        var services: [any Service] = [committer, Applier(client: client, logger: logger)]
+        var services: [any Service] = [committer, Applier(client: client, batchSize: tuning.applierBatchSize, logger: logger)]
         if let credentials = configuration.credentials {
             let mps = MPSClient(
-                configuration: MPSClientConfiguration(endpoint: configuration.mpsEndpoint, credentials: credentials),
+                configuration: MPSClientConfiguration(
+                    endpoint: configuration.mpsEndpoint, credentials: credentials, totalTimeout: tuning.mpsTimeout
+                ),
                 http: http
             )
             services.append(Dispatcher(
                 configuration: DispatchConfiguration(
-                    publicBaseURL: callbacks.publicBaseURL, notifyPath: callbacks.notifyPath, notifyKey: callbacks.notifyKey
+                    publicBaseURL: callbacks.publicBaseURL, notifyPath: callbacks.notifyPath, notifyKey: callbacks.notifyKey,
+                    callsPerSecond: tuning.mpsCallsPerSecond, concurrency: tuning.dispatchConcurrency,
+                    // Longer than any call can take, so a live call is never taken for abandoned.
+                    abandonedAfter: max(.seconds(120), tuning.mpsTimeout * 2)
                 ),
                 client: client, mps: mps, tokens: callbacks.tokens, logger: logger
             ))

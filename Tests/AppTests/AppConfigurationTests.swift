@@ -53,6 +53,28 @@ import Testing
         #expect(error?.description.contains(value) == true)
     }
 
+    @Test func tuningHasDefaultsAndReadsItsVariables() throws {
+        let defaults = try AppConfiguration(environment: [:]).tuning
+        #expect(defaults.notifyMaximumBody == 1 << 20)
+        #expect(defaults.intakeBatchSize == 64)
+        #expect(defaults.intakeLinger == .milliseconds(1))
+        #expect(defaults.mpsCallsPerSecond == 20)
+        let tuned = try AppConfiguration(environment: [
+            "MPSHOOK_NOTIFY_MAX_BODY": "65536", "MPSHOOK_NOTIFY_STORE_TIMEOUT": "0.5", "MPSHOOK_INTAKE_BATCH_SIZE": "128",
+            "MPSHOOK_INTAKE_LINGER_MS": "0", "MPSHOOK_APPLIER_BATCH_SIZE": "500", "MPSHOOK_DISPATCH_CONCURRENCY": "2",
+            "MPSHOOK_MPS_TIMEOUT": "3", "MPSHOOK_FORWARDED_FOR_HEADER": "X-Real-IP",
+        ]).tuning
+        #expect(tuned.notifyMaximumBody == 65536)
+        #expect(tuned.notifyStoreTimeout == .milliseconds(500))
+        #expect(tuned.intakeBatchSize == 128)
+        #expect(tuned.intakeLinger == .zero)
+        #expect(tuned.applierBatchSize == 500)
+        #expect(tuned.dispatchConcurrency == 2)
+        #expect(tuned.mpsTimeout == .seconds(3))
+        #expect(tuned.forwardedForHeader == "x-real-ip")
+        #expect(throws: ConfigurationError.self) { try AppConfiguration(environment: ["MPSHOOK_INTAKE_BATCH_SIZE": "0"]) }
+    }
+
     @Test func helpListsEveryVariable() {
         for key in AppConfiguration.keys {
             #expect(AppConfiguration.environmentHelp.contains(key.name))
