@@ -61,7 +61,7 @@ public struct EmulatorConfiguration: Sendable {
 public struct EmulatorFaults: Sendable, Codable, Equatable {
     /// Share of callbacks never sent.
     public var dropShare: Double
-    /// Share of callbacks sent twice.
+    /// Share of callbacks sent twice; the copy goes 1.1 s later, signed again (a new Timestamp).
     public var duplicateShare: Double
     /// Added to every callback's send time, in milliseconds.
     public var callbackDelayMilliseconds: Int

@@ -299,7 +299,8 @@ public final class MPSEmulator: Service, Sendable {
                 if state.random.nextUnit() < state.faults.duplicateShare {
                     var copy = delivery
                     copy.isDuplicate = true
-                    copy.due = .now + .milliseconds(10)
+                    // A later resend, signed again: its Timestamp and Sign differ from the first.
+                    copy.due = .now + .milliseconds(1100)
                     state.pending.append(copy)
                 }
             }

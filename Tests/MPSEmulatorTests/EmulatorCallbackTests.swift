@@ -79,6 +79,7 @@ import Testing
                 let bodies = try await receiver.waitFor(2)
                 #expect(bodies.count == 2)
                 #expect(try bodies.map(statuses) == [["SUCCESS"], ["SUCCESS"]])
+                #expect(bodies[0] != bodies[1])  // signed again, a second later
             }
         }
     }
