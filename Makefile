@@ -1,5 +1,5 @@
 # The two commands of the README, plus helpers.
-.PHONY: demo test stop build
+.PHONY: demo test stop build bench
 
 demo:   ## install what is missing, start Postgres, migrate, serve; Ctrl-C stops everything
 	scripts/demo.sh
@@ -12,3 +12,6 @@ stop:   ## stop a demo running in another terminal
 
 build:
 	swift build
+
+bench:  ## the intake/applier benchmark against a throwaway PostgreSQL (release build, wrk)
+	deploy/bench/run.sh

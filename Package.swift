@@ -160,6 +160,18 @@ let package = Package(
             dependencies: ["App"]
         ),
 
+        // The benchmark's helper (deploy/bench/run.sh): preloads steps and writes what the load
+        // generator needs to send verified notifications. Not shipped.
+        .executableTarget(
+            name: "mpshook-bench",
+            dependencies: [
+                "Correlation", "Hashing", "MPS", "Postgres",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "deploy/bench/mpshook-bench"
+        ),
+
         // Shared helpers for tests (child processes), not shipped.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
 

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs the Debian packages mpshook builds and runs with, when any is missing.
-# Safe to run again: it does nothing when everything is there.
+# Safe to run again: it does nothing when everything is there. Extra package names may be
+# given as arguments (the benchmark adds wrk).
 set -euo pipefail
 
-packages=(postgresql libpq-dev libcurl4-openssl-dev libssl-dev pkg-config curl)
+packages=(postgresql libpq-dev libcurl4-openssl-dev libssl-dev pkg-config curl "$@")
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -53,6 +53,9 @@ public struct AppConfiguration: Sendable {
         Key(name: "MPSHOOK_DISPATCH_CONCURRENCY", defaultValue: "8", help: "BatchProcessMedia calls in flight at once from this process", isSecret: false),
         Key(name: "MPSHOOK_MPS_CALLS_PER_SECOND", defaultValue: "20", help: "BatchProcessMedia calls per second across every replica on this database", isSecret: false),
         Key(name: "MPSHOOK_MPS_TIMEOUT", defaultValue: "20", help: "seconds an MPS API call may take; a call that times out after sending is ambiguous", isSecret: false),
+        Key(name: "MPSHOOK_APPLIER", defaultValue: "on", help: "apply stored notifications in this process (off: another process applies them)", isSecret: false),
+        Key(name: "MPSHOOK_BENCH_BASELINES", defaultValue: "off",
+            help: "benchmarks only: also mount NOTIFY_PATH/_baseline/discard (checks, stores nothing) and NOTIFY_PATH/_baseline/insert (one INSERT per request)", isSecret: false),
         Key(name: "MPSHOOK_MPS_ENDPOINT", defaultValue: "https://mps.tencentcloudapi.com",
             help: "MPS API endpoint: the China, international or a regional host, or the emulator's http://127.0.0.1:PORT", isSecret: false),
         Key(name: "TENCENTCLOUD_SECRET_ID", defaultValue: "(none)", help: "Tencent Cloud API key id that signs MPS calls", isSecret: false),
@@ -92,6 +95,10 @@ public struct AppConfiguration: Sendable {
         public var dispatchConcurrency: Int
         public var mpsCallsPerSecond: Int
         public var mpsTimeout: Duration
+        /// Whether this process runs the applier.
+        public var applierEnabled: Bool
+        /// Benchmarks only: mount the baseline doors.
+        public var benchmarkBaselines: Bool
     }
 
     /// What the NotifyUrl door and the dispatcher need.
@@ -176,7 +183,9 @@ public struct AppConfiguration: Sendable {
             applierBatchSize: try integer("MPSHOOK_APPLIER_BATCH_SIZE", 256, range: 1...10_000),
             dispatchConcurrency: try integer("MPSHOOK_DISPATCH_CONCURRENCY", 8, range: 1...256),
             mpsCallsPerSecond: try integer("MPSHOOK_MPS_CALLS_PER_SECOND", 20, range: 1...1000),
-            mpsTimeout: try seconds("MPSHOOK_MPS_TIMEOUT", 20, range: 1...600)
+            mpsTimeout: try seconds("MPSHOOK_MPS_TIMEOUT", 20, range: 1...600),
+            applierEnabled: try boolean("MPSHOOK_APPLIER", true),
+            benchmarkBaselines: try boolean("MPSHOOK_BENCH_BASELINES", false)
         )
 
         if let rawKeys = value("MPSHOOK_CALLBACK_KEYS") {

@@ -3,6 +3,7 @@ public import Hummingbird
 public import Intake
 public import Logging
 import MPS
+import Store
 public import Postgres
 public import Prometheus
 public import ServiceLifecycle
@@ -12,7 +13,7 @@ import StepDispatch
 public enum Server {
     /// The router with every endpoint mounted; also what in-process tests drive.
     public static func makeRouter(
-        readiness: DatabaseReadiness, registry: PrometheusCollectorRegistry, intake: (IntakeController<BasicRequestContext>, String)? = nil
+        readiness: DatabaseReadiness, registry: PrometheusCollectorRegistry, intake: [(IntakeController<BasicRequestContext>, String)] = []
     ) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         router.addMiddleware {
@@ -21,7 +22,7 @@ public enum Server {
         }
         router.addRoutes(HealthController(readiness: readiness).endpoints)
         router.addRoutes(MetricsController(registry: registry).endpoints)
-        if let (controller, path) = intake {
+        for (controller, path) in intake {
             router.addRoutes(controller.endpoints(path: path))
         }
         return router
@@ -31,21 +32,30 @@ public enum Server {
     /// writer) and the applier; with MPS credentials as well, the dispatcher.
     public static func makeSpine(
         configuration: AppConfiguration, client: PostgresClient, http: CurlClient, logger: Logger
-    ) -> (services: [any Service], intake: (IntakeController<BasicRequestContext>, String)?) {
-        guard let callbacks = configuration.callbacks else { return ([], nil) }
+    ) -> (services: [any Service], intake: [(IntakeController<BasicRequestContext>, String)]) {
+        guard let callbacks = configuration.callbacks else { return ([], []) }
         let tuning = configuration.tuning
         let committer = GroupCommitter(client: client, batchSize: tuning.intakeBatchSize, linger: tuning.intakeLinger, logger: logger)
-        let intake = IntakeController<BasicRequestContext>(
-            configuration: IntakeConfiguration(
+        let intakeConfiguration = IntakeConfiguration(
                 tokens: callbacks.tokens,
                 verifier: NotificationVerifier(notifyKey: callbacks.notifyKey, allowedSkew: Int64(tuning.notifySkewSeconds)),
                 maximumBodySize: tuning.notifyMaximumBody,
                 storeTimeout: tuning.notifyStoreTimeout,
                 forwardedForHeader: tuning.forwardedForHeader
-            ),
-            committer: committer
         )
-        var services: [any Service] = [committer, Applier(client: client, batchSize: tuning.applierBatchSize, logger: logger)]
+        var doors = [(IntakeController<BasicRequestContext>(configuration: intakeConfiguration, committer: committer), callbacks.notifyPath)]
+        if tuning.benchmarkBaselines {
+            logger.warning("benchmark baselines are mounted: \(callbacks.notifyPath)/_baseline/* answer without the group commit")
+            doors.append((IntakeController(configuration: intakeConfiguration, storage: .discard), callbacks.notifyPath + "/_baseline/discard"))
+            doors.append((
+                IntakeController(configuration: intakeConfiguration, storage: .insertPerRequest(NotificationStore(client: client))),
+                callbacks.notifyPath + "/_baseline/insert"
+            ))
+        }
+        var services: [any Service] = [committer]
+        if tuning.applierEnabled {
+            services.append(Applier(client: client, batchSize: tuning.applierBatchSize, logger: logger))
+        }
         if let credentials = configuration.credentials {
             let mps = MPSClient(
                 configuration: MPSClientConfiguration(
@@ -65,7 +75,7 @@ public enum Server {
         } else {
             logger.warning("TENCENTCLOUD_SECRET_ID/KEY not set: steps are not submitted (the dispatcher is off)")
         }
-        return (services, (intake, callbacks.notifyPath))
+        return (services, doors)
     }
 
     /// The application, with the database client and readiness monitor as services: on graceful

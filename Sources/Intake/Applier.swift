@@ -57,94 +57,106 @@ public final class Applier: Service, Sendable {
     }
 
     /// Applies up to one batch of pending notifications; returns how many it took.
+    ///
+    /// The batch is applied in one transaction with a few statements that each cover it
+    /// whole. When that fails (a broken row, a bug), the batch is rolled back and its
+    /// notifications are applied one per transaction, so only the one that fails is kept as
+    /// `failed`, with its error.
     @discardableResult
     public func applyBatch() async throws -> Int {
-        try await client.withTransaction { connection in
-            let rows = try await connection.query("""
-                SELECT id, correlation_id, event_type, body FROM notifications
-                WHERE outcome = 'pending'
-                ORDER BY id
-                LIMIT \(batchSize)
-                FOR UPDATE SKIP LOCKED
-                """)
-            for row in rows {
-                let (id, correlationId, eventType, body) = try row.decode((Int64, UUID?, String, String).self)
-                _ = try await connection.query("SAVEPOINT apply_one")
-                do {
-                    let outcome = try await self.apply(correlationId: correlationId, eventType: eventType, body: body, on: connection)
-                    _ = try await connection.query("""
-                        UPDATE notifications SET outcome = \(outcome), applied_at = now(), apply_error = NULL,
-                            apply_attempts = apply_attempts + 1
-                        WHERE id = \(id)
-                        """)
-                    _ = try await connection.query("RELEASE SAVEPOINT apply_one")
-                } catch {
-                    _ = try await connection.query("ROLLBACK TO SAVEPOINT apply_one")
-                    let reason = (error as? PostgresError).map { "\($0)" } ?? "\(error)"
-                    _ = try await connection.query("""
-                        UPDATE notifications SET outcome = 'failed', apply_error = \(String(reason.prefix(2000))),
-                            apply_attempts = apply_attempts + 1
-                        WHERE id = \(id)
-                        """)
-                    self.logger.warning("a notification could not be applied; kept as failed", metadata: ["notification.id": "\(id)"])
-                }
+        do {
+            return try await client.withTransaction { connection in
+                let pending = try await ApplyStore(connection: connection).claimPending(limit: self.batchSize)
+                try await Self.apply(pending, on: connection)
+                return pending.count
             }
-            return rows.count
+        } catch let error as PostgresError where error.isConnectionLoss {
+            throw error
+        } catch {
+            logger.warning("a notification batch failed to apply; applying its notifications one by one", metadata: ["error": "\(error)"])
+            return try await applyOneByOne()
         }
     }
 
-    private func apply(correlationId: UUID?, eventType: String, body: String, on connection: PostgresConnection) async throws -> String {
-        guard eventType == "BatchTask" else { return "unsupported" }
-        guard let correlationId else { return "orphan" }
-        let steps = try await connection.query("SELECT id, job_id FROM steps WHERE correlation_id = \(correlationId) FOR UPDATE")
-        guard let step = steps.first else { return "orphan" }
-        let (stepId, jobId) = try step.decode((UUID, UUID).self)
-        let notification = try MPSNotification.decode(from: Array(body.utf8))
-        let outputs = notification.batchTaskEvent?.smartSubtitlesTaskResult?.outputs ?? []
-        for (index, output) in outputs.enumerated() {
-            guard let raw = output.status?.rawValue, let status = Store.OutputStatus(rawValue: raw) else { continue }
-            let path = output.transTextTask?.path ?? output.asrFullTextTask?.path
-            let url = output.transTextTask?.subtitlePath ?? output.asrFullTextTask?.subtitlePath
-            let failed = status == .fail
-            // Forward only: the WHERE clause refuses a report that is not ahead of what is stored.
-            _ = try await connection.query("""
-                UPDATE outputs SET status = \(status.rawValue), progress = \(output.progress ?? 0),
-                    subtitle_path = \(path), subtitle_url = \(url),
-                    error_code = \(failed ? output.errCodeExt : nil), error_message = \(failed ? output.message : nil),
-                    updated_at = now()
-                WHERE step_id = \(stepId) AND input_index = \(index)
-                  AND status NOT IN ('SUCCESS', 'FAIL')
-                  AND (CASE status WHEN 'WAITING' THEN 0 ELSE 1 END)
-                      < (CASE \(status.rawValue)::text WHEN 'WAITING' THEN 0 WHEN 'PROCESSING' THEN 1 ELSE 2 END)
-                """)
+    private func applyOneByOne() async throws -> Int {
+        var taken = 0
+        for id in try await ApplyStore.pendingIds(limit: batchSize, client: client) {
+            do {
+                taken += try await client.withTransaction { connection in
+                    let pending = try await ApplyStore(connection: connection).claimPending(limit: 1, id: id)
+                    try await Self.apply(pending, on: connection)
+                    return pending.count
+                }
+            } catch let error as PostgresError where error.isConnectionLoss {
+                throw error
+            } catch {
+                let reason = (error as? PostgresError).map { "\($0)" } ?? "\(error)"
+                try await ApplyStore.markFailed(id: id, error: reason, client: client)
+                logger.warning("a notification could not be applied; kept as failed", metadata: ["notification.id": "\(id)"])
+                taken += 1
+            }
         }
-        // A callback proves the task exists: an unclear submission is resolved.
-        _ = try await connection.query("""
-            UPDATE steps SET state = 'submitted', updated_at = now()
-            WHERE id = \(stepId) AND state IN ('submitting', 'submit_unknown', 'lost')
-            """)
-        // Every output final: the step is finished, by the outcomes of its outputs.
-        _ = try await connection.query("""
-            UPDATE steps SET state = outcome.final, finished_at = now(), updated_at = now()
-            FROM (
-                SELECT CASE WHEN every(status = 'SUCCESS') THEN 'succeeded'
-                            WHEN every(status = 'FAIL') THEN 'failed'
-                            ELSE 'partially_failed' END AS final,
-                       every(status IN ('SUCCESS', 'FAIL')) AS done
-                FROM outputs WHERE step_id = \(stepId)
-            ) AS outcome
-            WHERE steps.id = \(stepId) AND steps.state = 'submitted' AND outcome.done
-            """)
-        _ = try await connection.query("""
-            UPDATE jobs SET state = CASE
-                    WHEN (SELECT every(state = 'succeeded') FROM steps WHERE job_id = \(jobId)) THEN 'succeeded'
-                    WHEN (SELECT every(state = 'failed') FROM steps WHERE job_id = \(jobId)) THEN 'failed'
-                    ELSE 'partially_failed' END,
-                finished_at = now(), updated_at = now()
-            WHERE id = \(jobId) AND state = 'running'
-              AND NOT EXISTS (SELECT 1 FROM steps WHERE job_id = \(jobId) AND state NOT IN ('succeeded', 'partially_failed', 'failed'))
-            """)
-        return "applied"
+        return taken
+    }
+
+    /// Applies `pending` (already locked) on `connection`.
+    static func apply(_ pending: [PendingNotification], on connection: PostgresConnection) async throws {
+        guard !pending.isEmpty else { return }
+        let store = ApplyStore(connection: connection)
+        let wanted = Set(pending.compactMap { $0.eventType == "BatchTask" ? $0.correlationId : nil })
+        let steps = try await store.lockSteps(correlationIds: wanted.sorted { $0.uuidString < $1.uuidString })
+
+        var outcomes: [(id: Int64, outcome: ApplyOutcome, error: String?)] = []
+        var best: [OutputKey: OutputReport] = [:]
+        var matchedSteps = Set<UUID>()
+        for notification in pending {
+            guard notification.eventType == "BatchTask" else {
+                outcomes.append((notification.id, .unsupported, nil))
+                continue
+            }
+            guard let correlationId = notification.correlationId, let step = steps[correlationId] else {
+                outcomes.append((notification.id, .orphan, nil))
+                continue
+            }
+            let report: NotificationReport
+            do {
+                report = try NotificationReport.decode(Array(notification.body.utf8))
+            } catch {
+                outcomes.append((notification.id, .failed, "the stored body is not a JSON object"))
+                continue
+            }
+            matchedSteps.insert(step.step)
+            // Outputs[i] reports input i (MPS keeps the order of InputInfo).
+            for (index, output) in report.outputs.enumerated() {
+                guard let raw = output.status?.rawValue, let status = Store.OutputStatus(rawValue: raw) else { continue }
+                let candidate = OutputReport(
+                    stepId: step.step, inputIndex: index, status: status, progress: output.progress ?? (status.isTerminal ? 100 : 0),
+                    path: output.path, subtitleURL: output.subtitleURL, errorCode: output.errorCode, errorMessage: output.message
+                )
+                let key = OutputKey(step: step.step, index: index)
+                if let current = best[key], !Self.isAhead(candidate, of: current) { continue }
+                best[key] = candidate
+            }
+            outcomes.append((notification.id, .applied, nil))
+        }
+        let stepIds = matchedSteps.sorted { $0.uuidString < $1.uuidString }
+        try await store.moveOutputsForward(best.values.sorted { ($0.stepId.uuidString, $0.inputIndex) < ($1.stepId.uuidString, $1.inputIndex) })
+        try await store.resolveSubmissions(stepIds: stepIds)
+        let jobs = try await store.finishSteps(stepIds: stepIds)
+        try await store.finishJobs(jobIds: Array(Set(jobs)))
+        try await store.record(outcomes)
+    }
+
+    private struct OutputKey: Hashable {
+        var step: UUID
+        var index: Int
+    }
+
+    /// The same order the SQL uses: a later status, or more progress within one; final is final.
+    static func isAhead(_ candidate: OutputReport, of current: OutputReport) -> Bool {
+        if current.status.isTerminal { return false }
+        if current.status != candidate.status { return current.status < candidate.status }
+        return candidate.progress > current.progress
     }
 
     /// Puts failed (or the given) notifications back to pending, to apply again after a fix.

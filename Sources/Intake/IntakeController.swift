@@ -5,7 +5,7 @@ import Logging
 import Metrics
 import MPS
 import NIOCore
-import Store
+public import Store
 
 /// The NotifyUrl door: checks each MPS callback (size, UTF-8 JSON, the URL token for the step
 /// named in `SessionContext`, then `Sign` and expiry when a NotifyKey is set), stores it raw
@@ -15,12 +15,26 @@ import Store
 /// (the reason goes to metrics, never to the caller or a log line with the token); 413 too
 /// large; 503 when the database did not commit in time (MPS retries).
 public struct IntakeController<Context: RequestContext>: Sendable {
+    /// Where a checked notification goes before it is answered.
+    public enum Storage: Sendable {
+        /// The product: a shared batch per commit (``GroupCommitter``).
+        case groupCommit(GroupCommitter)
+        /// Benchmark baseline only: one INSERT and commit per request.
+        case insertPerRequest(NotificationStore)
+        /// Benchmark baseline only: checked, then answered without storing anything.
+        case discard
+    }
+
     let configuration: IntakeConfiguration
-    let committer: GroupCommitter
+    let storage: Storage
 
     public init(configuration: IntakeConfiguration, committer: GroupCommitter) {
+        self.init(configuration: configuration, storage: .groupCommit(committer))
+    }
+
+    public init(configuration: IntakeConfiguration, storage: Storage) {
         self.configuration = configuration
-        self.committer = committer
+        self.storage = storage
     }
 
     /// Mounts `POST` at `path` (default `/mps/notify`).
@@ -79,13 +93,24 @@ public struct IntakeController<Context: RequestContext>: Sendable {
             receivedAt: Date()
         )
         do {
-            let outcome = try await committer.submit(notification, timeout: configuration.storeTimeout)
+            let outcome = try await store(notification)
             (outcome == .stored ? IntakeMetrics.stored : IntakeMetrics.duplicate).increment()
             return Self.json(.ok, outcome == .stored ? #"{"status":"stored"}"# : #"{"status":"duplicate"}"#)
         } catch {
             IntakeMetrics.unavailable.increment()
             context.logger.warning("notification not stored; answered 503", metadata: ["error": "\(Self.describe(error))"])
             return Self.problem(.serviceUnavailable, "the notification could not be stored now; retry")
+        }
+    }
+
+    private func store(_ notification: IncomingNotification) async throws -> GroupCommitter.Outcome {
+        switch storage {
+        case .groupCommit(let committer):
+            return try await committer.submit(notification, timeout: configuration.storeTimeout)
+        case .insertPerRequest(let store):
+            return try await store.insert([notification]).first == true ? .stored : .duplicate
+        case .discard:
+            return .stored
         }
     }
 
