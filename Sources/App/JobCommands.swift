@@ -55,7 +55,7 @@ struct SubmitCommand: AsyncParsableCommand {
         do {
             let job = parsed.makeJob()
             let creation = try await JobStore(client: client).create(job)
-            print(JobsJSON.id(creation.jobId))
+            Output.line(JobsJSON.id(creation.jobId))
             if case .existing = creation, let reference = parsed.clientReference {
                 FileHandle.standardError.write(Data("mpshook: a job with client reference \"\(reference)\" exists: nothing new was created\n".utf8))
             }
@@ -137,7 +137,7 @@ struct JobsCommand: AsyncParsableCommand {
             await client.shutdown()
             guard let view else { throw CommandSupport.fail("no job \(JobsJSON.id(jobId))") }
             let data = try JobsJSON.encoder(pretty: true).encode(JobDocument(view))
-            print(String(decoding: data, as: UTF8.self))
+            Output.line(String(decoding: data, as: UTF8.self))
         }
     }
 }
@@ -152,7 +152,7 @@ struct JobWatch {
 
     let reader: JobReader
     var interval: Duration = .milliseconds(250)
-    var write: (String) -> Void = { print($0) }
+    var write: (String) -> Void = Output.line
 
     func follow(_ id: UUID, timeout: Duration) async throws -> Outcome {
         let clock = ContinuousClock()
@@ -166,16 +166,26 @@ struct JobWatch {
                 write("[\(JobProgressText.seconds(elapsed))] " + line)
                 last = line
             }
-            if view.state != "running" {
+            if Self.isFinished(view) {
                 for text in JobProgressText.outputs(view) { write(text) }
                 return .finished(succeeded: view.state == "succeeded")
             }
             if elapsed >= timeout {
-                write("still running after \(JobProgressText.seconds(elapsed)); giving up waiting (the job goes on)")
+                let seconds = JobProgressText.seconds(elapsed).trimmingCharacters(in: .whitespaces)
+                write("still running after \(seconds); giving up waiting (the job goes on)")
                 return .timedOut
             }
             try await Task.sleep(for: interval)
         }
+    }
+}
+
+extension JobWatch {
+    /// The job left `running`, or every step is final: a step the dispatcher failed before MPS
+    /// took it finishes no job (only callbacks do), and waiting for that would never end.
+    static func isFinished(_ view: JobView) -> Bool {
+        view.state != "running"
+            || (!view.steps.isEmpty && view.steps.allSatisfy { ["succeeded", "partially_failed", "failed"].contains($0.state) })
     }
 }
 
@@ -233,5 +243,12 @@ enum JobProgressText {
         let tenths = Int(duration.components.seconds) * 10 + Int(duration.components.attoseconds / 100_000_000_000_000_000)
         let text = "\(tenths / 10).\(tenths % 10)s"
         return String(repeating: " ", count: max(0, 6 - text.count)) + text
+    }
+}
+
+/// Standard output, written at once (not buffered): `submit --wait` is read line by line by scripts.
+enum Output {
+    static func line(_ text: String) {
+        FileHandle.standardOutput.write(Data((text + "\n").utf8))
     }
 }
