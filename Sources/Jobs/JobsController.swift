@@ -94,7 +94,7 @@ public struct JobsController<Context: RequestContext>: Sendable {
         }
         switch creation {
         case .created(let id):
-            context.logger.debug("job created", metadata: ["job.id": "\(id)", "step.id": "\(job.steps[0].id)"])
+            context.logger.debug("job created", metadata: ["job.id": "\(id)"])
             return try Self.json(.created, JobCreatedDocument(job: job), location: location(id))
         case .existing(let id):
             guard let view = try await read(id, context: context) else { throw .unavailable }
