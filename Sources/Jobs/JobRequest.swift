@@ -22,7 +22,8 @@ public import Store
 /// mpshook owns `SessionContext` (it carries the step's correlation id) and where MPS reports
 /// (`TaskNotifyConfig.NotifyUrl`, `NotifyKey`, every CMQ/TDMQ/SQS member, and a `NotifyType`
 /// other than `URL`); a request naming one is refused with a problem at that field. Only `URL`
-/// inputs are accepted, since mpshook keeps one output row per input URL.
+/// inputs are accepted, since mpshook keeps one output row per input URL, and
+/// `SmartSubtitlesTask` is required: its results are what mpshook tracks.
 ///
 /// The request is validated with `BatchProcessMediaValidator` exactly as the dispatcher will
 /// send it: with a `SessionContext`, and `TaskNotifyConfig` set to `NotifyType` `URL`, a
@@ -166,6 +167,10 @@ private struct Checker {
             expanded = false
         }
         removeOwnedFields(&request)
+        if request["SmartSubtitlesTask"] == nil {
+            // MPS would take a batch with no task, but it would produce nothing mpshook tracks.
+            add("request.SmartSubtitlesTask", "is required: mpshook runs and tracks smart-subtitle tasks", Code.missingParameter)
+        }
         checkInputTypes(request["InputInfo"], expanded: expanded)
 
         // Validate what the dispatcher will send: its SessionContext and notify settings added.

@@ -69,7 +69,7 @@ import Testing
                 #expect(problem.title == "Bad Request")
                 #expect(problem.type == "urn:mpshook:problem:invalid-job")
                 let fields = try #require(problem.errors).map(\.field)
-                #expect(Set(fields) == ["extra", "clientReference", "request.SessionContext", "inputUrls[0]", "request.OutputStorage", "request.TasksPriority"])
+                #expect(Set(fields) == ["extra", "clientReference", "request.SessionContext", "inputUrls[0]", "request.OutputStorage", "request.TasksPriority", "request.SmartSubtitlesTask"])
                 #expect(problem.detail == "the job body has \(fields.count) problems")
                 #expect(problem.errors?.first { $0.field == "request.SessionContext" }?.code == JobRequest.Code.ownedField)
             }

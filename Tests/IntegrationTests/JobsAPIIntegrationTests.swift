@@ -269,8 +269,8 @@ struct SubmitCommandTests {
             let result = try await MPSHook.run(["submit", "--file", file.path], database: url)
             #expect(result.status == 1)
             #expect(result.stdout.isEmpty)
-            #expect(result.stderr.contains("4 problems"))
-            for field in ["clientReference:", "request.SessionContext:", "inputUrls[0]:", "request.OutputStorage:"] {
+            #expect(result.stderr.contains("5 problems"))
+            for field in ["clientReference:", "request.SessionContext:", "request.SmartSubtitlesTask:", "inputUrls[0]:", "request.OutputStorage:"] {
                 #expect(result.stderr.contains("  " + field))
             }
             let jobs = try await TestDatabase.withClient(url: url) { client in

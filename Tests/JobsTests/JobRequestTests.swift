@@ -265,6 +265,14 @@ import Testing
         #expect(problems[0].message.contains("COS"))
     }
 
+    @Test func aRequestWithoutASmartSubtitlesTaskIsRefused() throws {
+        var body = try Self.validBody()
+        var request = try Self.request(body)
+        request["SmartSubtitlesTask"] = nil
+        body["request"] = .object(request)
+        #expect(Self.problemFields(.object(body)) == ["request.SmartSubtitlesTask"])
+    }
+
     @Test func aNotifyConfigThatIsNotAnObjectIsRefusedNotReplaced() throws {
         var body = try Self.validBody()
         var request = try Self.request(body)
