@@ -109,6 +109,20 @@ let package = Package(
             ]
         ),
 
+        // The job-creation API (POST /v1/jobs, GET /v1/jobs/{id}) and the checks `mpshook submit` shares.
+        .target(
+            name: "Jobs",
+            dependencies: [
+                "MPS",
+                "Store",
+                "Postgres",
+                "Correlation",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
         // A faithful stand-in for MPS, for the demo, tests and benchmarks.
         .target(
             name: "MPSEmulator",
@@ -141,6 +155,7 @@ let package = Package(
                 "Store",
                 "Correlation",
                 "Intake",
+                "Jobs",
                 "StepDispatch",
                 "Postgres",
                 "Curl",
@@ -190,6 +205,7 @@ let package = Package(
         .testTarget(name: "StoreTests", dependencies: ["Store"]),
         .testTarget(name: "CorrelationTests", dependencies: ["Correlation", "Hashing"]),
         .testTarget(name: "StepDispatchTests", dependencies: ["StepDispatch", "Correlation", "MPS"]),
+        .testTarget(name: "JobsTests", dependencies: ["Jobs", "MPS", "Store", "Postgres", "Correlation"], resources: [.copy("Fixtures")]),
         .testTarget(name: "MPSTests", dependencies: ["MPS", "Hashing", "Curl"], resources: [.copy("Fixtures")]),
         .testTarget(
             name: "MPSEmulatorTests",
@@ -212,6 +228,7 @@ let package = Package(
                 "Store",
                 "StepDispatch",
                 "Intake",
+                "Jobs",
                 "Correlation",
                 "MPS",
                 "MPSEmulator",
@@ -232,6 +249,7 @@ let package = Package(
                 "Store",
                 "StepDispatch",
                 "Intake",
+                "Jobs",
                 "Correlation",
                 "MPS",
                 "MPSEmulator",

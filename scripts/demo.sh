@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The demo: installs what is missing, builds, starts a throwaway PostgreSQL in the work tree
-# (data kept across runs), migrates, runs `mpshook serve` and waits until it is ready.
-# Ctrl-C stops everything it started; `scripts/demo.sh stop` (make stop) does so from elsewhere.
+# (data kept across runs) and the MPS emulator, migrates, runs `mpshook serve` pointed at the
+# emulator, creates a job from demo/job.json and follows it to its final state, then keeps
+# everything running to explore. Ctrl-C stops everything it started; `scripts/demo.sh stop`
+# (make stop) does so from elsewhere.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -9,9 +11,20 @@ cd "$root"
 pg_port="${MPSHOOK_DEMO_PG_PORT:-55432}"
 http_port="${MPSHOOK_HTTP_PORT:-8080}"
 state="$root/.local/demo"
+emulator_port="${MPSHOOK_DEMO_EMULATOR_PORT:-9300}"
 pidfile="$state/serve.pid"
+emulator_pidfile="$state/emulator.pid"
 log="$state/serve.log"
+emulator_log="$state/emulator.log"
 mkdir -p "$state"
+
+stop_emulator() {
+    if [ -f "$emulator_pidfile" ] && kill -0 "$(cat "$emulator_pidfile")" 2>/dev/null; then
+        kill -TERM "$(cat "$emulator_pidfile")" 2>/dev/null || true
+        for _ in $(seq 1 50); do kill -0 "$(cat "$emulator_pidfile")" 2>/dev/null || break; sleep 0.1; done
+    fi
+    rm -f "$emulator_pidfile"
+}
 
 serve_running() { [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; }
 
@@ -21,6 +34,7 @@ if [ "${1:-}" = "stop" ]; then
         for _ in $(seq 1 100); do serve_running || break; sleep 0.1; done
     fi
     rm -f "$pidfile"
+    stop_emulator
     scripts/pg.sh stop demo
     echo "demo stopped"
     exit 0
@@ -36,8 +50,9 @@ echo "== installing missing packages (if any)"
 scripts/install-deps.sh
 echo "== building (a first build takes a few minutes)"
 swift build 2>&1 | grep -E "error|Compiling mpshook|Build complete" || true
-binary="$(swift build --show-bin-path)/mpshook"
-[ -x "$binary" ] || { echo "demo.sh: build failed" >&2; exit 1; }
+bin="$(swift build --show-bin-path)"
+binary="$bin/mpshook"
+[ -x "$binary" ] && [ -x "$bin/mps-emulator" ] || { echo "demo.sh: build failed" >&2; exit 1; }
 
 echo "== starting PostgreSQL on 127.0.0.1:$pg_port"
 server_url="$(scripts/pg.sh start demo "$pg_port")"
@@ -47,6 +62,25 @@ if [ "$(psql "$server_url" -tAc "SELECT 1 FROM pg_database WHERE datname = 'mpsh
 fi
 export MPSHOOK_DATABASE_URL="$database_url" MPSHOOK_HTTP_PORT="$http_port"
 
+# The demo's own secrets, made once and kept with its data (tokens of earlier jobs stay valid).
+if [ ! -f "$state/secrets.env" ]; then
+    umask 077
+    {
+        echo "MPSHOOK_CALLBACK_KEYS=demo:$(head -c 32 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')"
+        echo "MPSHOOK_NOTIFY_KEY=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+    } >"$state/secrets.env"
+fi
+set -a
+# shellcheck disable=SC1091
+. "$state/secrets.env"
+set +a
+# mpshook calls the emulator (never the real MPS) with the emulator's example keys, and gives it
+# its own address as the NotifyUrl base (in production: the reverse proxy's public URL).
+export MPSHOOK_PUBLIC_BASE_URL="http://127.0.0.1:$http_port" \
+    MPSHOOK_MPS_ENDPOINT="http://127.0.0.1:$emulator_port" \
+    TENCENTCLOUD_SECRET_ID="AKIDmpshookEmulatorExampleKey000000" \
+    TENCENTCLOUD_SECRET_KEY="mpshookEmulatorSecretKeyExample00"
+
 cleanup() {
     trap - INT TERM EXIT
     if serve_running; then
@@ -54,6 +88,7 @@ cleanup() {
         wait "$(cat "$pidfile")" 2>/dev/null || true
     fi
     rm -f "$pidfile"
+    stop_emulator
     scripts/pg.sh stop demo || true
     echo
     echo "demo stopped (data kept in the work tree; run it again to continue)"
@@ -62,6 +97,11 @@ trap cleanup INT TERM EXIT
 
 echo "== migrating"
 "$binary" migrate
+
+echo "== starting the MPS emulator on 127.0.0.1:$emulator_port (log: $emulator_log)"
+stop_emulator
+"$bin/mps-emulator" --port "$emulator_port" --processing-seconds 4 >>"$emulator_log" 2>&1 &
+echo $! >"$emulator_pidfile"
 
 echo "== starting mpshook serve (log: $log)"
 "$binary" serve >>"$log" 2>&1 &
@@ -75,9 +115,22 @@ for _ in $(seq 1 300); do
 done
 echo
 echo "mpshook is ready on http://127.0.0.1:$http_port"
-echo "  GET /healthz  -> $(curl -s "http://127.0.0.1:$http_port/healthz")"
-echo "  GET /readyz   -> $(curl -s "http://127.0.0.1:$http_port/readyz")"
-echo "  GET /metrics  -> Prometheus text"
-echo "database: $database_url"
-echo "Ctrl-C stops mpshook and PostgreSQL (or run 'make stop' elsewhere)."
+echo
+echo "== creating a job from demo/job.json (3 videos, Change mode) and following it"
+"$binary" submit --file demo/job.json --wait --timeout 120
+echo
+echo "== what PostgreSQL holds for the newest job"
+job_id="$(psql "$database_url" -tAc "SELECT id FROM jobs ORDER BY created_at DESC LIMIT 1")"
+psql "$database_url" -P pager=off -c "SELECT name, state, task_id, submit_attempts, error_code FROM steps WHERE job_id = '$job_id'"
+psql "$database_url" -P pager=off -c "SELECT o.input_index, o.status, o.progress, o.subtitle_path FROM outputs o JOIN steps s ON s.id = o.step_id WHERE s.job_id = '$job_id' ORDER BY o.input_index"
+psql "$database_url" -P pager=off -c "SELECT n.id, n.event_type, n.outcome, n.received_at, n.applied_at FROM notifications n JOIN steps s ON s.correlation_id = n.correlation_id WHERE s.job_id = '$job_id' ORDER BY n.id"
+psql "$database_url" -P pager=off -c "SELECT a.action, a.request_id, a.error_code, a.latency_ms FROM attempts a JOIN steps s ON s.id = a.step_id WHERE s.job_id = '$job_id'"
+echo
+echo "Still running, to explore:"
+echo "  GET  http://127.0.0.1:$http_port/v1/jobs/$job_id"
+echo "  POST http://127.0.0.1:$http_port/v1/jobs      e.g. curl -sS -H 'Content-Type: application/json' --data @demo/job.json http://127.0.0.1:$http_port/v1/jobs"
+echo "  GET  http://127.0.0.1:$http_port/readyz  /healthz  /metrics"
+echo "  the emulator: http://127.0.0.1:$emulator_port/_emulator/calls  /_emulator/callbacks"
+echo "  psql $database_url"
+echo "Ctrl-C stops mpshook, the emulator and PostgreSQL (or run 'make stop' elsewhere)."
 wait "$(cat "$pidfile")" || true

@@ -1,6 +1,7 @@
 public import Correlation
 public import Foundation
 import Hashing
+import Jobs
 public import Logging
 public import MPS
 public import Postgres
@@ -27,6 +28,8 @@ public struct AppConfiguration: Sendable {
         Key(name: "MPSHOOK_DATABASE_CHECKOUT_TIMEOUT", defaultValue: "5", help: "seconds to wait for a free pooled connection", isSecret: false),
         Key(name: "MPSHOOK_HTTP_HOST", defaultValue: "127.0.0.1", help: "address the HTTP server binds", isSecret: false),
         Key(name: "MPSHOOK_HTTP_PORT", defaultValue: "8080", help: "port the HTTP server binds (0 picks a free one)", isSecret: false),
+        Key(name: "MPSHOOK_JOBS_API", defaultValue: "loopback",
+            help: "loopback: serve POST /v1/jobs and GET /v1/jobs/{id} to this machine only (mounted only when MPSHOOK_HTTP_HOST is loopback; proxied requests refused); off: not mounted", isSecret: false),
         Key(name: "MPSHOOK_MIGRATIONS_DIR", defaultValue: "(auto)",
             help: "folder of NNNN_name.sql files; default: ./migrations, else one found beside or above the executable", isSecret: false),
         Key(name: "MPSHOOK_MIGRATE_ON_START", defaultValue: "false", help: "let `serve` apply pending migrations (same as --migrate)", isSecret: false),
@@ -101,6 +104,23 @@ public struct AppConfiguration: Sendable {
         public var benchmarkBaselines: Bool
     }
 
+    /// Whether and to whom the jobs API is served.
+    public var jobsAPI: JobsAPIMode
+
+    /// `MPSHOOK_JOBS_API`: the jobs API has no authentication yet, so it is for this machine only.
+    public enum JobsAPIMode: String, Sendable {
+        /// Mounted only when the server listens on a loopback address.
+        case loopback
+        /// Not mounted.
+        case off
+    }
+
+    /// Whether the jobs API is mounted: `loopback` mode and a loopback `httpHost`, since the
+    /// router's request context does not know the peer's address (see `LoopbackAccess`).
+    public var servesJobsAPI: Bool {
+        jobsAPI == .loopback && LoopbackAccess.isLoopbackHost(httpHost)
+    }
+
     /// What the NotifyUrl door and the dispatcher need.
     public struct CallbackSettings: Sendable {
         public var publicBaseURL: String
@@ -166,6 +186,12 @@ public struct AppConfiguration: Sendable {
             throw ConfigurationError(key: "LOG_FORMAT", message: "expected json or text, got \"\(format)\"")
         }
         logFormat = parsedFormat
+
+        let jobsMode = value("MPSHOOK_JOBS_API")?.lowercased() ?? "loopback"
+        guard let parsedJobsMode = JobsAPIMode(rawValue: jobsMode) else {
+            throw ConfigurationError(key: "MPSHOOK_JOBS_API", message: "expected loopback or off, got \"\(jobsMode)\"")
+        }
+        jobsAPI = parsedJobsMode
 
         let endpointText = value("MPSHOOK_MPS_ENDPOINT") ?? MPSEndpoint.china.url
         guard let endpoint = MPSEndpoint(endpointText) else {

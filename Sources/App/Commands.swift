@@ -18,7 +18,9 @@ public struct MPSHookCommand: AsyncParsableCommand {
         commandName: "mpshook",
         abstract: "Runs Tencent Cloud MPS smart-subtitle batches end to end.",
         discussion: AppConfiguration.environmentHelp,
-        subcommands: [ServeCommand.self, MigrateCommand.self, MPSCommand.self, NotificationsCommand.self]
+        subcommands: [
+            ServeCommand.self, MigrateCommand.self, SubmitCommand.self, JobsCommand.self, MPSCommand.self, NotificationsCommand.self,
+        ]
     )
 
     public init() {}

@@ -1,6 +1,7 @@
 public import Curl
 public import Hummingbird
 public import Intake
+public import Jobs
 public import Logging
 import MPS
 import Store
@@ -13,7 +14,8 @@ import StepDispatch
 public enum Server {
     /// The router with every endpoint mounted; also what in-process tests drive.
     public static func makeRouter(
-        readiness: DatabaseReadiness, registry: PrometheusCollectorRegistry, intake: [(IntakeController<BasicRequestContext>, String)] = []
+        readiness: DatabaseReadiness, registry: PrometheusCollectorRegistry, intake: [(IntakeController<BasicRequestContext>, String)] = [],
+        jobs: JobsController<BasicRequestContext>? = nil
     ) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         router.addMiddleware {
@@ -24,6 +26,9 @@ public enum Server {
         router.addRoutes(MetricsController(registry: registry).endpoints)
         for (controller, path) in intake {
             router.addRoutes(controller.endpoints(path: path))
+        }
+        if let jobs {
+            router.addRoutes(jobs.endpoints)
         }
         return router
     }
@@ -90,9 +95,13 @@ public enum Server {
         onServerRunning: @escaping @Sendable (String) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
         let spine = makeSpine(configuration: configuration, client: client, http: http, logger: logger)
+        if configuration.jobsAPI == .loopback, !configuration.servesJobsAPI {
+            logger.warning("the jobs API is not mounted: MPSHOOK_HTTP_HOST is not a loopback address and it has no authentication yet")
+        }
+        let jobs = configuration.servesJobsAPI ? JobsController<BasicRequestContext>(client: client) : nil
         // Listed before the server, so they stop after it: in-flight callbacks still commit.
         return Application(
-            router: makeRouter(readiness: readiness, registry: registry, intake: spine.intake),
+            router: makeRouter(readiness: readiness, registry: registry, intake: spine.intake, jobs: jobs),
             configuration: ApplicationConfiguration(
                 address: .hostname(configuration.httpHost, port: configuration.httpPort),
                 serverName: "mpshook"
