@@ -206,6 +206,10 @@ let package = Package(
         .testTarget(name: "CorrelationTests", dependencies: ["Correlation", "Hashing"]),
         .testTarget(name: "StepDispatchTests", dependencies: ["StepDispatch", "Correlation", "MPS"]),
         .testTarget(name: "JobsTests", dependencies: ["Jobs", "MPS", "Store", "Postgres", "Correlation"], resources: [.copy("Fixtures")]),
+        .testTarget(
+            name: "IntakeTests",
+            dependencies: ["Intake", .product(name: "Hummingbird", package: "hummingbird")]
+        ),
         .testTarget(name: "MPSTests", dependencies: ["MPS", "Hashing", "Curl"], resources: [.copy("Fixtures")]),
         .testTarget(
             name: "MPSEmulatorTests",

@@ -25,9 +25,10 @@ public final class GroupCommitter: Service, Sendable {
         var enqueued: ContinuousClock.Instant
     }
 
-    /// Requests still waiting for their outcome; whoever removes one (writer or timeout) resumes it.
+    /// Requests still waiting for their outcome; whoever removes one (writer, sweeper or
+    /// cancellation) resumes it, so each is resumed exactly once.
     private struct Waiting: ~Copyable {
-        var continuations: [Int: CheckedContinuation<Outcome, any Error>] = [:]
+        var continuations: [Int: (continuation: CheckedContinuation<Outcome, any Error>, deadline: ContinuousClock.Instant)] = [:]
         var nextId = 0
         var isClosed = false
     }
@@ -54,60 +55,71 @@ public final class GroupCommitter: Service, Sendable {
     public struct Timeout: Error, Sendable {}
 
     /// Queues `notification` and returns once its batch has committed, or throws when the batch
-    /// failed or `timeout` passed first.
+    /// failed, `timeout` passed first (checked every few milliseconds by the writer's sweeper),
+    /// or the calling task was cancelled.
     public func submit(_ notification: IncomingNotification, timeout: Duration) async throws -> Outcome {
         let id = waiting.withLock { state -> Int in
             state.nextId += 1
             return state.nextId
         }
-        return try await withThrowingTaskGroup(of: Outcome?.self) { group in
-            group.addTask {
-                try await withCheckedThrowingContinuation { continuation in
-                    let accepted = self.waiting.withLock { state -> Bool in
-                        guard !state.isClosed else { return false }
-                        state.continuations[id] = continuation
-                        return true
-                    }
-                    guard accepted else {
-                        continuation.resume(throwing: PostgresError(code: .poolClosed, reason: "the notification writer has stopped"))
-                        return
-                    }
-                    self.queue.withLock { $0.append(Pending(id: id, notification: notification, enqueued: .now)) }
-                    self.wake.yield()
+        let deadline = ContinuousClock.now + timeout
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                let accepted = self.waiting.withLock { state -> Bool in
+                    guard !state.isClosed else { return false }
+                    state.continuations[id] = (continuation, deadline)
+                    return true
                 }
-            }
-            group.addTask {
-                try? await Task.sleep(for: timeout)
-                self.finish(id, with: .failure(Timeout()))
-                return nil
-            }
-            while let result = try await group.next() {
-                if let outcome = result {
-                    group.cancelAll()
-                    return outcome
+                guard accepted else {
+                    continuation.resume(throwing: PostgresError(code: .poolClosed, reason: "the notification writer has stopped"))
+                    return
                 }
+                self.queue.withLock { $0.append(Pending(id: id, notification: notification, enqueued: .now)) }
+                self.wake.yield()
             }
-            throw Timeout()
+        } onCancel: {
+            self.finish(id, with: .failure(CancellationError()))
+        }
+    }
+
+    /// Fails every request whose deadline has passed (its row may still commit later).
+    private func expireOverdue() {
+        let now = ContinuousClock.now
+        let overdue = waiting.withLock { state -> [CheckedContinuation<Outcome, any Error>] in
+            let ids = state.continuations.filter { $0.value.deadline <= now }.map(\.key)
+            return ids.compactMap { state.continuations.removeValue(forKey: $0)?.continuation }
+        }
+        for continuation in overdue {
+            continuation.resume(throwing: Timeout())
         }
     }
 
     private func finish(_ id: Int, with result: Result<Outcome, any Error>) {
-        let continuation = waiting.withLock { $0.continuations.removeValue(forKey: id) }
+        let continuation = waiting.withLock { $0.continuations.removeValue(forKey: id)?.continuation }
         continuation?.resume(with: result)
     }
 
     /// The writer: flushes batches until cancelled, then fails whatever is still queued.
     public func run() async throws {
         await cancelWhenGracefulShutdown {
-            for await _ in self.wakeups {
-                await self.flushAll()
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    while !Task.isCancelled {
+                        try? await Task.sleep(for: .milliseconds(20))
+                        self.expireOverdue()
+                    }
+                }
+                for await _ in self.wakeups {
+                    await self.flushAll()
+                }
+                group.cancelAll()
             }
         }
         // A request still waiting at shutdown was not stored: it must not be acknowledged.
         let left = waiting.withLock { state -> [CheckedContinuation<Outcome, any Error>] in
             state.isClosed = true
             defer { state.continuations.removeAll() }
-            return Array(state.continuations.values)
+            return state.continuations.values.map(\.continuation)
         }
         queue.withLock { $0.removeAll() }
         for continuation in left {

@@ -62,7 +62,7 @@ public struct IntakeController<Context: RequestContext>: Sendable {
         }
         // PostgreSQL refuses NUL characters in text, and a BOM is not JSON: refuse both here so
         // one request never fails a whole batch.
-        if body.hasPrefix("\u{FEFF}") || body.utf8.contains(0) || body.contains("\\u0000") {
+        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) || bytes.contains(0) || Self.containsEscapedNUL(bytes) {
             return Self.problem(.badRequest, "the body holds a byte-order mark or a NUL character")
         }
         let envelope: NotificationEnvelope
@@ -117,15 +117,66 @@ public struct IntakeController<Context: RequestContext>: Sendable {
     /// Header names (lower-cased) and values as a JSON object, without credentials and without
     /// any value that contains the token (a proxy may copy the original URL into a header).
     static func safeHeaders(_ headers: HTTPFields, token: String) -> String {
-        var kept: [String: String] = [:]
+        var kept: [(name: String, value: String)] = []
         for field in headers {
             let name = field.name.canonicalName
             if ["authorization", "proxy-authorization", "cookie", "set-cookie", "x-tc-token"].contains(name) { continue }
             if !token.isEmpty, field.value.contains(token) { continue }
-            kept[name] = kept[name].map { $0 + ", " + field.value } ?? field.value
+            if let index = kept.firstIndex(where: { $0.name == name }) {
+                kept[index].value += ", " + field.value
+            } else {
+                kept.append((name, field.value))
+            }
         }
-        let data = (try? JSONSerialization.data(withJSONObject: kept, options: [.sortedKeys])) ?? Data("{}".utf8)
-        return String(decoding: data, as: UTF8.self)
+        kept.sort { $0.name < $1.name }
+        var json = "{"
+        for (index, field) in kept.enumerated() {
+            if index > 0 { json += "," }
+            Self.appendJSONString(field.name, to: &json)
+            json += ":"
+            Self.appendJSONString(field.value, to: &json)
+        }
+        return json + "}"
+    }
+
+    /// Appends `text` as a JSON string literal (quotes, backslashes and control characters escaped).
+    static func appendJSONString(_ text: String, to json: inout String) {
+        json += "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": json += "\\\""
+            case "\\": json += "\\\\"
+            case "\n": json += "\\n"
+            case "\r": json += "\\r"
+            case "\t": json += "\\t"
+            case _ where scalar.value < 0x20:
+                let hex = String(scalar.value, radix: 16)
+                json += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: json.unicodeScalars.append(scalar)
+            }
+        }
+        json += "\""
+    }
+
+    /// Whether the JSON text holds the escape `\u0000`, which jsonb refuses.
+    static func containsEscapedNUL(_ bytes: [UInt8]) -> Bool {
+        let pattern: [UInt8] = Array("\\u0000".utf8)
+        guard bytes.count >= pattern.count else { return false }
+        var index = 0
+        while index <= bytes.count - pattern.count {
+            if bytes[index] == pattern[0], bytes[index + 1] == pattern[1], bytes[(index + 2)..<(index + 6)].elementsEqual(pattern[2...]) {
+                // An escaped backslash before it ("\\u0000") is text, not a NUL: count the run.
+                var run = 0
+                var back = index
+                while back > 0, bytes[back - 1] == pattern[0] {
+                    run += 1
+                    back -= 1
+                }
+                if run % 2 == 0 { return true }
+            }
+            index += 1
+        }
+        return false
     }
 
     /// The first address in the trusted proxy's forwarding header, if any.
