@@ -51,6 +51,7 @@ public struct AppConfiguration: Sendable {
         Key(name: "MPSHOOK_FORWARDED_FOR_HEADER", defaultValue: "x-forwarded-for",
             help: "the header the trusted reverse proxy puts the caller's address in", isSecret: false),
         Key(name: "MPSHOOK_INTAKE_BATCH_SIZE", defaultValue: "64", help: "most callbacks stored in one group commit", isSecret: false),
+        Key(name: "MPSHOOK_INTAKE_WRITERS", defaultValue: "1", help: "group commits in flight at once", isSecret: false),
         Key(name: "MPSHOOK_INTAKE_LINGER_MS", defaultValue: "1", help: "milliseconds a group commit waits after its oldest callback for others to join", isSecret: false),
         Key(name: "MPSHOOK_APPLIER_BATCH_SIZE", defaultValue: "256", help: "most stored notifications applied in one transaction", isSecret: false),
         Key(name: "MPSHOOK_DISPATCH_CONCURRENCY", defaultValue: "8", help: "BatchProcessMedia calls in flight at once from this process", isSecret: false),
@@ -94,6 +95,7 @@ public struct AppConfiguration: Sendable {
         public var forwardedForHeader: String
         public var intakeBatchSize: Int
         public var intakeLinger: Duration
+        public var intakeWriters: Int
         public var applierBatchSize: Int
         public var dispatchConcurrency: Int
         public var mpsCallsPerSecond: Int
@@ -206,6 +208,7 @@ public struct AppConfiguration: Sendable {
             forwardedForHeader: value("MPSHOOK_FORWARDED_FOR_HEADER")?.lowercased() ?? "x-forwarded-for",
             intakeBatchSize: try integer("MPSHOOK_INTAKE_BATCH_SIZE", 64, range: 1...4096),
             intakeLinger: .microseconds(try integer("MPSHOOK_INTAKE_LINGER_MS", 1, range: 0...1000) * 1000),
+            intakeWriters: try integer("MPSHOOK_INTAKE_WRITERS", 1, range: 1...8),
             applierBatchSize: try integer("MPSHOOK_APPLIER_BATCH_SIZE", 256, range: 1...10_000),
             dispatchConcurrency: try integer("MPSHOOK_DISPATCH_CONCURRENCY", 8, range: 1...256),
             mpsCallsPerSecond: try integer("MPSHOOK_MPS_CALLS_PER_SECOND", 20, range: 1...1000),

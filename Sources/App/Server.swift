@@ -40,7 +40,9 @@ public enum Server {
     ) -> (services: [any Service], intake: [(IntakeController<BasicRequestContext>, String)]) {
         guard let callbacks = configuration.callbacks else { return ([], []) }
         let tuning = configuration.tuning
-        let committer = GroupCommitter(client: client, batchSize: tuning.intakeBatchSize, linger: tuning.intakeLinger, logger: logger)
+        let committer = GroupCommitter(
+            client: client, batchSize: tuning.intakeBatchSize, linger: tuning.intakeLinger, writers: tuning.intakeWriters, logger: logger
+        )
         let intakeConfiguration = IntakeConfiguration(
                 tokens: callbacks.tokens,
                 verifier: NotificationVerifier(notifyKey: callbacks.notifyKey, allowedSkew: Int64(tuning.notifySkewSeconds)),

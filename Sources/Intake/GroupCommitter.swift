@@ -1,4 +1,5 @@
 import Foundation
+import Metrics
 public import Logging
 public import Postgres
 public import ServiceLifecycle
@@ -35,6 +36,7 @@ public final class GroupCommitter: Service, Sendable {
 
     private let store: NotificationStore
     private let batchSize: Int
+    private let writers: Int
     private let linger: Duration
     private let logger: Logger
     private let queue = Mutex<[Pending]>([])
@@ -42,9 +44,10 @@ public final class GroupCommitter: Service, Sendable {
     private let wakeups: AsyncStream<Void>
     private let wake: AsyncStream<Void>.Continuation
 
-    public init(client: PostgresClient, batchSize: Int = 64, linger: Duration = .milliseconds(1), logger: Logger) {
+    public init(client: PostgresClient, batchSize: Int = 64, linger: Duration = .milliseconds(1), writers: Int = 1, logger: Logger) {
         self.store = NotificationStore(client: client)
         self.batchSize = max(1, batchSize)
+        self.writers = max(1, writers)
         self.linger = linger
         self.logger = logger
         (wakeups, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
@@ -127,24 +130,36 @@ public final class GroupCommitter: Service, Sendable {
         }
     }
 
+    /// Flushes until the queue is empty, with at most `writers` batches committing at once (a
+    /// second writer fills its batch while the first one's commit is in flight).
     private func flushAll() async {
-        while true {
-            // Linger briefly after the oldest row so concurrent requests share the commit.
-            if let oldest = queue.withLock({ $0.first?.enqueued }), queue.withLock({ $0.count }) < batchSize {
-                let waitUntil = oldest + linger
-                if waitUntil > .now { try? await Task.sleep(until: waitUntil, clock: .continuous) }
+        await withTaskGroup(of: Void.self) { group in
+            var inFlight = 0
+            while true {
+                if inFlight == writers, await group.next() != nil { inFlight -= 1 }
+                // Linger briefly after the oldest row so concurrent requests share the commit.
+                if let oldest = queue.withLock({ $0.first?.enqueued }), queue.withLock({ $0.count }) < batchSize {
+                    let waitUntil = oldest + linger
+                    if waitUntil > .now { try? await Task.sleep(until: waitUntil, clock: .continuous) }
+                }
+                let batch = queue.withLock { pending -> [Pending] in
+                    let taken = Array(pending.prefix(batchSize))
+                    pending.removeFirst(taken.count)
+                    return taken
+                }
+                if batch.isEmpty { return }
+                group.addTask { await self.flush(batch) }
+                inFlight += 1
             }
-            let batch = queue.withLock { pending -> [Pending] in
-                let taken = Array(pending.prefix(batchSize))
-                pending.removeFirst(taken.count)
-                return taken
-            }
-            if batch.isEmpty { return }
-            await flush(batch)
         }
     }
 
     private func flush(_ batch: [Pending]) async {
+        let started = ContinuousClock.now
+        defer {
+            GroupCommitMetrics.commit.recordNanoseconds(Int64((ContinuousClock.now - started) / .nanoseconds(1)))
+            GroupCommitMetrics.rows.record(batch.count)
+        }
         do {
             let fresh = try await store.insert(batch.map(\.notification))
             for (item, isNew) in zip(batch, fresh) {
@@ -166,4 +181,10 @@ public final class GroupCommitter: Service, Sendable {
             }
         }
     }
+}
+
+/// How the group commit behaves: time per batch insert (one commit) and rows per batch.
+enum GroupCommitMetrics {
+    static let commit = Metrics.Timer(label: "mpshook_intake_commit_seconds", preferredDisplayUnit: .seconds)
+    static let rows = Recorder(label: "mpshook_intake_batch_rows", aggregate: true)
 }

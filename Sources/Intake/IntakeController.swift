@@ -66,9 +66,10 @@ public struct IntakeController<Context: RequestContext>: Sendable {
             return Self.problem(.badRequest, "the body holds a byte-order mark or a NUL character")
         }
         let envelope: NotificationEnvelope
-        switch NotificationVerifier.parse(bytes) {
-        case .success(let parsed):
-            envelope = parsed
+        let fingerprint: [UInt8]
+        switch NotificationVerifier.read(bytes) {
+        case .success(let read):
+            (envelope, fingerprint) = read
         case .failure(let rejection):
             IntakeMetrics.rejected(rejection.reason)
             return Self.problem(.badRequest, rejection.description)
@@ -83,7 +84,7 @@ public struct IntakeController<Context: RequestContext>: Sendable {
             return Response(status: .unauthorized)
         }
         let notification = IncomingNotification(
-            contentHash: NotificationFingerprint.sha256(bytes),
+            contentHash: fingerprint,
             correlationId: correlation?.uuid,
             sessionContext: envelope.sessionContext,
             eventType: envelope.eventType,

@@ -16,29 +16,51 @@ public struct NotificationStore: Sendable {
     /// Stores a batch in one statement (one round trip, one commit) and wakes the applier.
     /// Returns, per input, true when it was new and false when the same content was already
     /// stored (a duplicate delivery: a no-op the door still acknowledges).
+    ///
+    /// Each value is its own bind parameter in a multi-row VALUES list: a 3 KB body is sent as
+    /// it is, with no array-literal escaping on our side or parsing on the server's.
     public func insert(_ batch: [IncomingNotification]) async throws(PostgresError) -> [Bool] {
         guard !batch.isEmpty else { return [] }
-        let hashes = batch.map { Hex.encode($0.contentHash) }
-        let rows = try await client.query("""
+        var statement = PostgresQuery.StringInterpolation(literalCapacity: 400 + batch.count * 64, interpolationCount: batch.count * 8)
+        statement.appendLiteral("""
             WITH stored AS (
                 INSERT INTO notifications (content_hash, correlation_id, session_context, event_type, body, headers, source_address, received_at)
-                SELECT decode(hash, 'hex'), correlation_id, session_context, event_type, body, headers::jsonb, source_address, received_at
-                FROM unnest(\(hashes)::text[], \(batch.map(\.correlationId))::uuid[], \(batch.map(\.sessionContext))::text[],
-                            \(batch.map(\.eventType))::text[], \(batch.map(\.body))::text[], \(batch.map(\.headers))::text[],
-                            \(batch.map(\.sourceAddress))::text[], \(batch.map(\.receivedAt))::timestamptz[])
-                    AS incoming(hash, correlation_id, session_context, event_type, body, headers, source_address, received_at)
-                ON CONFLICT (content_hash) DO NOTHING
-                RETURNING encode(content_hash, 'hex')
-            ), woken AS (
-                SELECT pg_notify(\(Self.notificationsChannel), '') WHERE EXISTS (SELECT 1 FROM stored)
-            )
-            SELECT (SELECT count(*) FROM woken), encode FROM stored
+                VALUES
             """)
+        for (index, notification) in batch.enumerated() {
+            statement.appendLiteral(index == 0 ? " (" : ", (")
+            statement.appendInterpolation(PostgresBytes(notification.contentHash))
+            statement.appendLiteral(", ")
+            statement.appendInterpolation(notification.correlationId)
+            statement.appendLiteral(", ")
+            statement.appendInterpolation(notification.sessionContext)
+            statement.appendLiteral(", ")
+            statement.appendInterpolation(notification.eventType)
+            statement.appendLiteral(", ")
+            statement.appendInterpolation(notification.body)
+            statement.appendLiteral(", ")
+            statement.appendInterpolation(notification.headers)
+            statement.appendLiteral("::jsonb, ")
+            statement.appendInterpolation(notification.sourceAddress)
+            statement.appendLiteral(", ")
+            statement.appendInterpolation(notification.receivedAt)
+            statement.appendLiteral(")")
+        }
+        statement.appendLiteral("""
+
+                ON CONFLICT (content_hash) DO NOTHING
+                RETURNING content_hash
+            ), woken AS (
+                SELECT pg_notify('\(Self.notificationsChannel)', '') WHERE EXISTS (SELECT 1 FROM stored)
+            )
+            SELECT (SELECT count(*) FROM woken), encode(content_hash, 'hex') FROM stored
+            """)
+        let rows = try await client.query(PostgresQuery(stringInterpolation: statement))
         var new = Set<String>()
         for row in rows {
             new.insert(try row.decode(String.self, at: 1))
         }
-        return hashes.map { new.contains($0) }
+        return batch.map { new.contains(Hex.encode($0.contentHash)) }
     }
 
     /// How many notifications have each outcome.

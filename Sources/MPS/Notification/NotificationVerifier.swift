@@ -89,65 +89,36 @@ public struct NotificationVerifier: Sendable {
     }
 
     /// Reads the envelope fields. `EventType` and `SessionContext` are required strings;
-    /// `Timestamp` (a number, or digits in a string) and `Sign` are optional here.
+    /// `Timestamp` (a number, or digits in a string) and `Sign` are optional here. The body must
+    /// be one well-formed JSON object.
     public static func parse(_ body: some Sequence<UInt8>) -> Result<NotificationEnvelope, NotificationRejection> {
-        let data = Data(body)
-        let decoded: Wire
-        do {
-            decoded = try JSONDecoder().decode(Wire.self, from: data)
-        } catch {
-            return .failure(.notJSON)
-        }
-        let fields = decoded.response ?? decoded.fields
-        guard let eventType = fields.eventType, !eventType.isEmpty else { return .failure(.missingField("EventType")) }
-        guard let sessionContext = fields.sessionContext else { return .failure(.missingField("SessionContext")) }
-        if fields.timestampIsInvalid { return .failure(.missingField("Timestamp")) }
-        return .success(NotificationEnvelope(
-            eventType: eventType, sessionContext: sessionContext, timestamp: fields.timestamp, sign: fields.sign
-        ))
+        read(Array(body)).map(\.envelope)
     }
 
-    private struct Wire: Decodable {
-        var fields: Fields
-        var response: Fields?
-
-        init(from decoder: any Decoder) throws {
-            fields = try Fields(from: decoder)
-            let container = try decoder.container(keyedBy: Key.self)
-            response = try? container.decodeIfPresent(Fields.self, forKey: .response)
-        }
-
-        enum Key: String, CodingKey { case response = "Response" }
-    }
-
-    private struct Fields: Decodable {
-        var eventType: String?
-        var sessionContext: String?
-        var timestamp: Int64?
-        var timestampIsInvalid = false
-        var sign: String?
-
-        enum Key: String, CodingKey {
-            case eventType = "EventType"
-            case sessionContext = "SessionContext"
-            case timestamp = "Timestamp"
-            case sign = "Sign"
-        }
-
-        init(from decoder: any Decoder) throws {
-            let container = try decoder.container(keyedBy: Key.self)
-            eventType = try? container.decodeIfPresent(String.self, forKey: .eventType)
-            sessionContext = try? container.decodeIfPresent(String.self, forKey: .sessionContext)
-            sign = try? container.decodeIfPresent(String.self, forKey: .sign)
-            if container.contains(.timestamp), try container.decodeNil(forKey: .timestamp) == false {
-                if let number = try? container.decode(Int64.self, forKey: .timestamp) {
-                    timestamp = number
-                } else if let text = try? container.decode(String.self, forKey: .timestamp), let number = Int64(text) {
-                    timestamp = number
-                } else {
-                    timestampIsInvalid = true
-                }
+    /// ``parse(_:)`` and the body's ``NotificationFingerprint`` from one pass over the bytes.
+    public static func read(_ body: [UInt8]) -> Result<(envelope: NotificationEnvelope, fingerprint: [UInt8]), NotificationRejection> {
+        body.withUnsafeBufferPointer { bytes in
+            guard let scanned = NotificationScanner.scan(bytes) else { return .failure(.notJSON) }
+            let fields = scanned.response ?? scanned.top
+            guard let eventType = NotificationScanner.string(fields.eventType, in: bytes), !eventType.isEmpty else {
+                return .failure(.missingField("EventType"))
             }
+            guard let sessionContext = NotificationScanner.string(fields.sessionContext, in: bytes) else {
+                return .failure(.missingField("SessionContext"))
+            }
+            var timestamp: Int64?
+            if let member = fields.timestamp, member.kind != .null {
+                let text = member.kind == .number
+                    ? String(decoding: UnsafeBufferPointer(rebasing: bytes[member.range]), as: UTF8.self)
+                    : NotificationScanner.string(member, in: bytes)
+                guard let text, let value = Int64(text) else { return .failure(.missingField("Timestamp")) }
+                timestamp = value
+            }
+            let envelope = NotificationEnvelope(
+                eventType: eventType, sessionContext: sessionContext, timestamp: timestamp,
+                sign: NotificationScanner.string(fields.sign, in: bytes)
+            )
+            return .success((envelope, NotificationFingerprint.sha256(body, leavingOut: scanned.signatureRanges)))
         }
     }
 }
