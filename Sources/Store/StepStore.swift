@@ -60,16 +60,21 @@ public struct StepStore: Sendable {
         return rows.count == 1
     }
 
-    /// A final refusal: the step failed without creating a task.
+    /// A final refusal: the step failed without creating a task. Its job finishes too when this
+    /// was its last unfinished step (in the same transaction).
     @discardableResult
-    public func markFailed(_ id: UUID, code: String, message: String) async throws(PostgresError) -> Bool {
-        let rows = try await client.query("""
-            UPDATE steps SET state = 'failed', error_code = \(code), error_message = \(message),
-                finished_at = now(), updated_at = now()
-            WHERE id = \(id) AND state IN ('pending', 'submitting')
-            RETURNING id
-            """)
-        return rows.count == 1
+    public func markFailed(_ id: UUID, code: String, message: String) async throws -> Bool {
+        try await client.withTransaction { connection in
+            let rows = try await connection.query("""
+                UPDATE steps SET state = 'failed', error_code = \(code), error_message = \(message),
+                    finished_at = now(), updated_at = now()
+                WHERE id = \(id) AND state IN ('pending', 'submitting')
+                RETURNING job_id
+                """)
+            guard let row = rows.first else { return false }
+            try await ApplyStore(connection: connection).finishJobs(jobIds: [try row.decode(UUID.self, at: 0)])
+            return true
+        }
     }
 
     /// An ambiguous outcome: a task may exist. Never resent automatically.

@@ -138,6 +138,9 @@ struct DispatchIntegrationTests {
             try await TestDatabase.withClient(url: environment.url) { client in
                 let rows = try await client.query("SELECT error_code FROM steps")
                 #expect(try rows[0].decode(String.self, at: 0) == "AuthFailure.SignatureFailure")
+                // Its only step failed, so the job is finished too (not left running).
+                let job = try await client.query("SELECT state, finished_at IS NOT NULL FROM jobs")
+                #expect(try job[0].decode((String, Bool).self) == ("failed", true))
             }
         }
     }
