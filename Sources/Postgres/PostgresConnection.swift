@@ -7,8 +7,11 @@ import Synchronization
 public final class PostgresConnection: @unchecked Sendable {
     // Safety: `handle` is only touched by the single task that holds the connection (the pool
     // leases it exclusively), one call at a time, each call finishing before the next starts;
-    // `broken` is atomic because the pool reads it after the lease ends.
+    // `broken` is atomic because the pool reads it after the lease ends. `fatalNotice` is
+    // written by libpq's notice receiver on the thread running a libpq call on this connection
+    // and read by the same lease holder after that call.
     fileprivate let handle: OpaquePointer
+    private let fatalNotice: UnsafeMutablePointer<Int32>
     private let threadPool: NIOThreadPool
     private let broken = Atomic<Bool>(false)
 
@@ -18,11 +21,15 @@ public final class PostgresConnection: @unchecked Sendable {
     private init(handle: OpaquePointer, threadPool: NIOThreadPool) {
         self.handle = handle
         self.threadPool = threadPool
+        self.fatalNotice = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
+        self.fatalNotice.initialize(to: 0)
+        mpshook_pq_watch_notices(handle, fatalNotice)
         self.backendPID = PQbackendPID(handle)
     }
 
     deinit {
         PQfinish(handle)
+        fatalNotice.deallocate()
     }
 
     /// Opens a connection. Fails within the configured connect timeout with a one-line reason.
@@ -71,13 +78,12 @@ public final class PostgresConnection: @unchecked Sendable {
             PQfinish(handle)
             return .failure(PostgresError(code: .connectionFailed, reason: message.isEmpty ? "connection failed" : message))
         }
-        mpshook_pq_silence_notices(handle)
         return .success(PostgresConnection(handle: handle, threadPool: threadPool))
     }
 
     /// True until a statement on this connection found it broken.
     public var isUsable: Bool {
-        !broken.load(ordering: .acquiring) && PQstatus(handle) == CONNECTION_OK
+        !broken.load(ordering: .acquiring) && PQstatus(handle) == CONNECTION_OK && fatalNotice.pointee == 0
     }
 
     /// Reads whatever the server sent while the connection sat idle, without blocking, and
@@ -99,7 +105,8 @@ public final class PostgresConnection: @unchecked Sendable {
         }
         // Let libpq process what arrived (notices, parameter changes) before the next statement.
         while let notification = PQnotifies(handle) { PQfreemem(notification) }
-        guard PQstatus(handle) == CONNECTION_OK else {
+        // A FATAL notice means the server ended this session; its socket may not be closed yet.
+        guard PQstatus(handle) == CONNECTION_OK, fatalNotice.pointee == 0 else {
             broken.store(true, ordering: .releasing)
             return false
         }

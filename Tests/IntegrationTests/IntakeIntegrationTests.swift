@@ -1,5 +1,6 @@
 import Correlation
 import Foundation
+import Hashing
 import Hummingbird
 import HTTPTypes
 import HummingbirdTesting
@@ -255,6 +256,42 @@ struct IntakeIntegrationTests {
             #expect(response.status == .serviceUnavailable)
             #expect(response.headers[.contentType] == "application/problem+json")
             #expect(ContinuousClock.now - started < .seconds(5))
+        }
+    }
+
+    /// One bad row in a shared batch fails only its own request: the batch is retried row by row.
+    @Test func aBadRowFailsOnlyItsOwnRequestInASharedBatch() async throws {
+        let migrator = try Migrator.load(directory: TestDatabase.repositoryRoot.appendingPathComponent("migrations").path)
+        try await TestDatabase.withFreshDatabase { url in
+            try await TestDatabase.withClient(url: url, maximumConnections: 4) { client in
+                try await migrator.migrate(client, logger: Self.quiet)
+                // A long linger and a batch of 8 make the eight submissions share one batch.
+                let committer = GroupCommitter(client: client, batchSize: 8, linger: .milliseconds(300), writers: 1, logger: Self.quiet)
+                let results = await withTaskGroup(of: Void.self) { group -> [Bool] in
+                    group.addTask { try? await committer.run() }
+                    let results = await withTaskGroup(of: Bool.self) { submissions in
+                        for index in 0..<8 {
+                            submissions.addTask {
+                                let body = Self.body(context: CorrelationId().sessionContext)
+                                // Not JSON: the ::jsonb cast refuses it, failing the whole batch once.
+                                let headers = index == 3 ? "not json" : "{}"
+                                let notification = IncomingNotification(
+                                    contentHash: Array(SHA256.hash(Array(body.utf8))), correlationId: nil, sessionContext: nil,
+                                    eventType: "BatchTask", body: body, headers: headers
+                                )
+                                return (try? await committer.submit(notification, timeout: .seconds(10))) == .stored
+                            }
+                        }
+                        var stored: [Bool] = []
+                        for await result in submissions { stored.append(result) }
+                        return stored
+                    }
+                    group.cancelAll()
+                    return results
+                }
+                #expect(results.filter { $0 }.count == 7)
+                #expect(try await Self.rows(client) == 7)
+            }
         }
     }
 }
