@@ -1,12 +1,14 @@
 -- wrk script for deploy/bench/run.sh: POSTs verified MPS notifications (about 3 KB, 1-3 outputs,
 -- Change and Finish mode mixed) for the steps `mpshook-bench preload` created.
 --
--- wrk ... -s intake.lua URL -- STEPFILE THREADS OFFSET PATH [DELAY_MS]
+-- [BENCH_DELAY_MS=N] wrk ... -s intake.lua URL -- STEPFILE THREADS OFFSET PATH
 --   STEPFILE  the preload's tab-separated file (token, SessionContext, outputs, mode, TaskId)
 --   THREADS   wrk's -t, so each thread takes its own share of the sequence
 --   OFFSET    where in the sequence to start, so runs never resend one another's notifications
 --   PATH      the door's path (the product's, or a baseline's)
---   DELAY_MS  optional pause before each request per connection (a fixed offered rate)
+--   BENCH_DELAY_MS  (environment) a pause before each request on each connection, for an
+--             offered rate rather than a closed loop; read when the script loads, because wrk
+--             only calls delay() when the function exists then
 --
 -- Request k goes to step k mod N, round floor(k / N). Round 0 of a Change-mode step reports
 -- PROCESSING; every later round, and round 0 of a Finish-mode step, reports the final state.
@@ -17,7 +19,7 @@ local counter = 0
 local offset = 0
 local threads = 1
 local path = "/mps/notify"
-local pause = nil
+local pause = tonumber(os.getenv("BENCH_DELAY_MS") or "")
 local timestamp, sign = "0", ""
 local headers = { ["Content-Type"] = "application/json" }
 
@@ -31,7 +33,6 @@ function init(args)
     threads = tonumber(args[2])
     offset = tonumber(args[3])
     path = args[4]
-    if args[5] then pause = tonumber(args[5]) end
     for line in io.lines(args[1]) do
         local a, b, c, d, e = line:match("^([^\t]*)\t([^\t]*)\t([^\t]*)\t?([^\t]*)\t?([^\t]*)$")
         if a == "#" then
@@ -78,8 +79,8 @@ local function body(step, round)
         outputs[#outputs + 1] = output(i, status, progress, round)
     end
     return string.format(
-        '{"EventType":"BatchTask","WorkflowTaskEvent":null,"EditMediaTaskEvent":null,"ScheduleTaskEvent":null,"BatchTaskEvent":{"TaskId":"%s","Status":"%s","InputInfos":[%s],"Metadatas":[%s],"SmartSubtitlesTaskResult":{"Input":{"Definition":0,"RawParameter":{"SubtitleType":0,"VideoSrcLanguage":"en","SubtitleFormat":"vtt","TranslateSwitch":"OFF","AsrHotWordsConfigure":null,"ExtInfo":""},"UserExtPara":""},"Outputs":[%s]}},"SessionId":"","SessionContext":"%s","Timestamp":%s,"Sign":"%s"}',
-        step.task, final and "FINISH" or "PROCESSING", table.concat(inputs, ","), table.concat(metadata, ","), table.concat(outputs, ","),
+        '{"EventType":"BatchTask","WorkflowTaskEvent":null,"EditMediaTaskEvent":null,"ScheduleTaskEvent":null,"BatchTaskEvent":{"InputInfos":[%s],"Metadatas":[%s],"SmartSubtitlesTaskResult":{"Input":{"Definition":0,"RawParameter":{"SubtitleType":0,"VideoSrcLanguage":"en","SubtitleFormat":"vtt","TranslateSwitch":"OFF","AsrHotWordsConfigure":null,"ExtInfo":""},"UserExtPara":""},"Outputs":[%s]}},"SessionId":"","SessionContext":"%s","Timestamp":%s,"Sign":"%s"}',
+        table.concat(inputs, ","), table.concat(metadata, ","), table.concat(outputs, ","),
         step.context, timestamp, sign)
 end
 

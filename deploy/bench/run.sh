@@ -8,7 +8,7 @@
 #   5. a fixed offered rate with the applier on                          -> apply lag p50/p99 (200 -> applied)
 # Every figure comes from the same binary in the same run; ratios are against runs 1 and 2.
 # Settings (environment): BENCH_STEPS (100000), BENCH_SECONDS (10), BENCH_CONNECTIONS (64),
-# BENCH_THREADS (2), BENCH_LAG_CONNECTIONS (8), BENCH_LAG_DELAY_MS (9), BENCH_LAG_SECONDS (15).
+# BENCH_THREADS (2), BENCH_LAG_CONNECTIONS (10), BENCH_LAG_DELAY_MS (4), BENCH_LAG_SECONDS (15).
 # mpshook's own settings (MPSHOOK_INTAKE_WRITERS, MPSHOOK_INTAKE_BATCH_SIZE, …) pass through.
 set -euo pipefail
 
@@ -20,8 +20,8 @@ steps="${BENCH_STEPS:-100000}"
 seconds="${BENCH_SECONDS:-10}"
 connections="${BENCH_CONNECTIONS:-64}"
 threads="${BENCH_THREADS:-2}"
-lag_connections="${BENCH_LAG_CONNECTIONS:-8}"
-lag_delay="${BENCH_LAG_DELAY_MS:-9}"
+lag_connections="${BENCH_LAG_CONNECTIONS:-10}"
+lag_delay="${BENCH_LAG_DELAY_MS:-4}"
 lag_seconds="${BENCH_LAG_SECONDS:-15}"
 state="$root/.local/bench"
 mkdir -p "$state"
@@ -85,8 +85,8 @@ start_server() {  # $1: MPSHOOK_APPLIER (on|off)
 drive() {  # $1 path, $2 offset, $3 connections, $4 seconds, [$5 delay ms]
     local threads_used="$threads"
     [ "$3" -lt "$threads_used" ] && threads_used="$3"
-    wrk -t"$threads_used" -c"$3" -d"$4s" --timeout 10s -s deploy/bench/intake.lua "http://127.0.0.1:$http_port" \
-        -- "$state/steps.tsv" "$threads_used" "$2" "$1" ${5:-} | grep '^RESULT'
+    BENCH_DELAY_MS="${5:-}" wrk -t"$threads_used" -c"$3" -d"$4s" --timeout 10s -s deploy/bench/intake.lua \
+        "http://127.0.0.1:$http_port" -- "$state/steps.tsv" "$threads_used" "$2" "$1" | grep '^RESULT'
 }
 field() { sed -E "s/.* $1=([^ ]+).*/\1/" <<<"$2"; }
 rate() { awk -v r="$(field requests "$1")" -v n="$(field non2xx "$1")" -v e="$(field errors "$1")" -v s="$(field seconds "$1")" \
@@ -110,6 +110,9 @@ echo "== 3/5 the product: group commit (applier off, as in a storm)"
 group="$(drive /mps/notify 0 "$connections" "$seconds")"
 echo "   $group"
 group_rows="$(sql "SELECT count(*) FROM notifications")"
+body_sizes="$(sql "SELECT round(avg(octet_length(body))) || ' bytes on average (' || min(octet_length(body)) || '-' || max(octet_length(body))
+                    || '), ' || round(100.0 * count(*) FILTER (WHERE body LIKE '%\"Status\":\"PROCESSING\"%') / count(*)) || '% in progress'
+                   FROM notifications")"
 group_acked=$(( $(field requests "$group") - $(field non2xx "$group") - $(field errors "$group") ))
 stop_server
 
@@ -157,6 +160,7 @@ echo "rows stored vs 2xx answered: run 2 $single_rows rows / $single_acked acked
 echo "  rows - acked: run 2 $(( single_rows - single_acked )), run 3 $(( group_rows - group_acked )): requests in flight when wrk stopped counting (stored, answered late);"
 echo "  a 2xx for something not stored would make this negative"
 if [ "$group_rows" -lt "$group_acked" ] || [ "$single_rows" -lt "$single_acked" ]; then echo "FAIL: fewer rows than acknowledgements" >&2; exit 1; fi
+echo "notification bodies: $body_sizes"
 echo "applier drain: $drain_rate notifications/s ($drained in ${drain_seconds}s)"
 echo "apply lag at $(rate "$lag")/s offered: p50 ${lag_p50} ms, p99 ${lag_p99} ms over $lag_rows notifications (received -> applied)"
 echo "targets: acked >= 12000/s with p99 <= 15 ms; drain >= 6000/s; lag p99 <= 250 ms at 2000/s"

@@ -1,12 +1,12 @@
 import Foundation
 
-/// What applying a `BatchTask` notification needs, and nothing more: the TaskId and, per output
-/// (in input order), its status, progress, subtitle location and error. Decoding skips every
+/// What applying a `BatchTask` notification needs, and nothing more: per output (in input
+/// order), its status, progress, subtitle location and error. (A batch notification carries no
+/// TaskId: correlation goes through `SessionContext`.) Decoding skips every
 /// other field (segments, metadata, echoes), so it costs a fraction of ``MPSNotification``.
 /// Lenient like the full model: a missing, null or oddly typed field reads as nil.
 public struct NotificationReport: Sendable, Hashable {
     public var eventType: String?
-    public var taskId: String?
     public var outputs: [Output]
 
     /// One output of the smart-subtitle result.
@@ -30,7 +30,6 @@ public struct NotificationReport: Sendable, Hashable {
         let outputs = wire.batchTaskEvent?.smartSubtitlesTaskResult?.outputs ?? []
         return NotificationReport(
             eventType: wire.eventType,
-            taskId: wire.batchTaskEvent?.taskId,
             outputs: outputs.map { output in
                 Output(
                     status: output.status.map(OutputStatus.init(rawValue:)),
@@ -73,17 +72,12 @@ public struct NotificationReport: Sendable, Hashable {
         }
 
         struct Event: Decodable {
-            var taskId: String?
             var smartSubtitlesTaskResult: Result?
 
-            enum CodingKeys: String, CodingKey {
-                case taskId = "TaskId", smartSubtitlesTaskResult = "SmartSubtitlesTaskResult"
-            }
+            enum CodingKeys: String, CodingKey { case smartSubtitlesTaskResult = "SmartSubtitlesTaskResult" }
 
             init(from decoder: any Decoder) throws {
-                let container = try decoder.container(keyedBy: CodingKeys.self)
-                taskId = container.lenient(.taskId)
-                smartSubtitlesTaskResult = container.lenient(.smartSubtitlesTaskResult)
+                smartSubtitlesTaskResult = try decoder.container(keyedBy: CodingKeys.self).lenient(.smartSubtitlesTaskResult)
             }
         }
 
