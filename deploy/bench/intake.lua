@@ -54,12 +54,16 @@ local function output(index, status, progress, round)
     }
     if status == "SUCCESS" then
         local segments = {}
-        for s = 1, 3 do segments[s] = string.format(segment, s * 4, s * 4 + 3, s) end
+        for s = 1, 5 do segments[s] = string.format(segment, s * 4, s * 4 + 3, s) end
         table.insert(parts, string.format(
             ',"TransTextTask":null,"AsrFullTextTask":{"SegmentSet":[%s],"SubtitlePath":"https://subs-1250000000.cos.ap-guangzhou.myqcloud.com/bench/out_%d_smartsubtitle_0.vtt","OutputStorage":{"Type":"COS","CosOutputStorage":{"Bucket":"subs-1250000000","Region":"ap-guangzhou"}},"Path":"/bench/out_%d_smartsubtitle_0.vtt","SubtitleResults":[]}',
             table.concat(segments, ","), index, index))
-    else
+    elseif status == "FAIL" then
         table.insert(parts, ',"TransTextTask":null,"AsrFullTextTask":null')
+    else
+        -- In progress: the recognition so far, no subtitle file yet.
+        table.insert(parts, string.format(',"TransTextTask":null,"AsrFullTextTask":{"SegmentSet":[%s],"SubtitlePath":"","OutputStorage":null,"Path":"","SubtitleResults":[]}',
+            string.format(segment, 1, 4, 1)))
     end
     table.insert(parts, "}")
     return table.concat(parts)
