@@ -8,7 +8,7 @@
 #   5. a fixed offered rate with the applier on                          -> apply lag p50/p99 (200 -> applied)
 # Every figure comes from the same binary in the same run; ratios are against runs 1 and 2.
 # Settings (environment): BENCH_STEPS (100000), BENCH_SECONDS (10), BENCH_CONNECTIONS (64),
-# BENCH_THREADS (2), BENCH_LAG_CONNECTIONS (13), BENCH_LAG_DELAY_MS (4), BENCH_LAG_SECONDS (15).
+# BENCH_THREADS (2), BENCH_LAG_CONNECTIONS (15), BENCH_LAG_DELAY_MS (4), BENCH_LAG_SECONDS (15).
 # mpshook's own settings (MPSHOOK_INTAKE_WRITERS, MPSHOOK_INTAKE_BATCH_SIZE, …) pass through.
 set -euo pipefail
 
@@ -20,7 +20,7 @@ steps="${BENCH_STEPS:-100000}"
 seconds="${BENCH_SECONDS:-10}"
 connections="${BENCH_CONNECTIONS:-64}"
 threads="${BENCH_THREADS:-2}"
-lag_connections="${BENCH_LAG_CONNECTIONS:-13}"
+lag_connections="${BENCH_LAG_CONNECTIONS:-15}"
 lag_delay="${BENCH_LAG_DELAY_MS:-4}"
 lag_seconds="${BENCH_LAG_SECONDS:-15}"
 state="$root/.local/bench"
