@@ -1,4 +1,5 @@
 import Foundation
+import Metrics
 public import Logging
 import MPS
 public import Postgres
@@ -65,11 +66,12 @@ public final class Applier: Service, Sendable {
     @discardableResult
     public func applyBatch() async throws -> Int {
         do {
-            return try await client.withTransaction { connection in
+            let outcomes = try await client.withTransaction { connection in
                 let pending = try await ApplyStore(connection: connection).claimPending(limit: self.batchSize)
-                try await Self.apply(pending, on: connection)
-                return pending.count
+                return try await Self.apply(pending, on: connection)
             }
+            ApplierMetrics.count(outcomes)
+            return outcomes.count
         } catch let error as PostgresError where error.isConnectionLoss {
             throw error
         } catch {
@@ -82,16 +84,18 @@ public final class Applier: Service, Sendable {
         var taken = 0
         for id in try await ApplyStore.pendingIds(limit: batchSize, client: client) {
             do {
-                taken += try await client.withTransaction { connection in
+                let outcomes = try await client.withTransaction { connection in
                     let pending = try await ApplyStore(connection: connection).claimPending(limit: 1, id: id)
-                    try await Self.apply(pending, on: connection)
-                    return pending.count
+                    return try await Self.apply(pending, on: connection)
                 }
+                ApplierMetrics.count(outcomes)
+                taken += outcomes.count
             } catch let error as PostgresError where error.isConnectionLoss {
                 throw error
             } catch {
                 let reason = (error as? PostgresError).map { "\($0)" } ?? "\(error)"
                 try await ApplyStore.markFailed(id: id, error: reason, client: client)
+                ApplierMetrics.count([.failed])
                 logger.warning("a notification could not be applied; kept as failed", metadata: ["notification.id": "\(id)"])
                 taken += 1
             }
@@ -99,9 +103,9 @@ public final class Applier: Service, Sendable {
         return taken
     }
 
-    /// Applies `pending` (already locked) on `connection`.
-    static func apply(_ pending: [PendingNotification], on connection: PostgresConnection) async throws {
-        guard !pending.isEmpty else { return }
+    /// Applies `pending` (already locked) on `connection`; returns each one's outcome.
+    static func apply(_ pending: [PendingNotification], on connection: PostgresConnection) async throws -> [ApplyOutcome] {
+        guard !pending.isEmpty else { return [] }
         let store = ApplyStore(connection: connection)
         let wanted = Set(pending.compactMap { $0.eventType == "BatchTask" ? $0.correlationId : nil })
         let steps = try await store.lockSteps(correlationIds: wanted.sorted { $0.uuidString < $1.uuidString })
@@ -145,6 +149,7 @@ public final class Applier: Service, Sendable {
         let jobs = try await store.finishSteps(stepIds: stepIds)
         try await store.finishJobs(jobIds: Array(Set(jobs)))
         try await store.record(outcomes)
+        return outcomes.map(\.outcome)
     }
 
     private struct OutputKey: Hashable {
@@ -173,5 +178,19 @@ public final class Applier: Service, Sendable {
         }
         if rows.count > 0 { try await client.notify(NotificationStore.notificationsChannel) }
         return rows.count
+    }
+}
+
+/// Notifications applied, by outcome; counted after their transaction committed.
+enum ApplierMetrics {
+    private static let counters: [ApplyOutcome: Counter] = [
+        .applied: Counter(label: "mpshook_applier_notifications_total", dimensions: [("outcome", "applied")]),
+        .orphan: Counter(label: "mpshook_applier_notifications_total", dimensions: [("outcome", "orphan")]),
+        .unsupported: Counter(label: "mpshook_applier_notifications_total", dimensions: [("outcome", "unsupported")]),
+        .failed: Counter(label: "mpshook_applier_notifications_total", dimensions: [("outcome", "failed")]),
+    ]
+
+    static func count(_ outcomes: [ApplyOutcome]) {
+        for outcome in outcomes { counters[outcome]?.increment() }
     }
 }
