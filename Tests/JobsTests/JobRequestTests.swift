@@ -75,6 +75,31 @@ import Testing
         #expect(.object(stored) == body["request"])
     }
 
+    @Test func everyOtherModelledFieldIsAcceptedAndStoredAsGiven() throws {
+        var body = try Self.validBody()
+        var request = try Self.request(body)
+        request["ResourceId"] = "vod-resource-1"
+        request["SkipMateData"] = 1
+        request["TaskMode"] = "Serial"
+        request["OutputDir"] = "/other/"
+        body["request"] = .object(request)
+        let job = try JobRequest.parse(.object(body)).get().makeJob()
+        let stored = try Self.stored(job)
+        #expect(stored["ResourceId"] == "vod-resource-1")
+        #expect(stored["SkipMateData"] == 1)
+        #expect(stored["TaskMode"] == "Serial")
+        #expect(stored["OutputDir"] == "/other/")
+        #expect(stored["TasksPriority"] == 5)
+        // And a value outside a field's rule is refused at that field.
+        request["TaskMode"] = "Sideways"
+        body["request"] = .object(request)
+        guard case .failure(let problems) = JobRequest.parse(.object(body)) else {
+            Issue.record("TaskMode Sideways was accepted")
+            return
+        }
+        #expect(problems.problems.map(\.field) == ["request.TaskMode"])
+    }
+
     @Test func theStoredRequestIsCompactJSONWithSortedKeys() throws {
         let job = try JobRequest.parse(.object(try Self.validBody())).get().makeJob()
         let text = job.steps[0].request.text
