@@ -96,7 +96,7 @@ cleanup() {
 trap cleanup INT TERM EXIT
 
 echo "== migrating"
-"$binary" migrate
+LOG_LEVEL=warning "$binary" migrate
 
 echo "== starting the MPS emulator on 127.0.0.1:$emulator_port (log: $emulator_log)"
 stop_emulator
