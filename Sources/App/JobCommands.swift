@@ -181,8 +181,9 @@ struct JobWatch {
 }
 
 extension JobWatch {
-    /// The job left `running`, or every step is final: a step the dispatcher failed before MPS
-    /// took it finishes no job (only callbacks do), and waiting for that would never end.
+    /// The job left `running`, or every step is final. The spine finishes a job with its last
+    /// step (the applier and the dispatcher both do, in the same transaction); the second test
+    /// keeps a watch from waiting forever on a job some other writer left behind.
     static func isFinished(_ view: JobView) -> Bool {
         view.state != "running"
             || (!view.steps.isEmpty && view.steps.allSatisfy { ["succeeded", "partially_failed", "failed"].contains($0.state) })

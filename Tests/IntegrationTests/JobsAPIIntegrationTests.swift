@@ -306,10 +306,13 @@ struct SubmitCommandTests {
             try await TestDatabase.withClient(url: url) { client in
                 _ = try await client.query("UPDATE steps SET state = 'submitted', task_id = 'task-1' WHERE job_id = \(jobId)::uuid")
                 _ = try await TestDatabase.eventually { child.standardOutput.contains("task-1") }
-                _ = try await client.query("UPDATE outputs SET status = 'SUCCESS', progress = 100, subtitle_path = '/subs/a.vtt' WHERE input_index = 0")
-                _ = try await client.query("UPDATE outputs SET status = 'FAIL', error_code = 'SourceFileError', error_message = 'bad source' WHERE input_index = 1")
-                _ = try await client.query("UPDATE steps SET state = 'partially_failed' WHERE job_id = \(jobId)::uuid")
-                _ = try await client.query("UPDATE jobs SET state = 'partially_failed' WHERE id = \(jobId)::uuid")
+                // In one transaction, as the applier finishes a step and its job together.
+                try await client.withTransaction { connection in
+                    _ = try await connection.query("UPDATE outputs SET status = 'SUCCESS', progress = 100, subtitle_path = '/subs/a.vtt' WHERE input_index = 0")
+                    _ = try await connection.query("UPDATE outputs SET status = 'FAIL', error_code = 'SourceFileError', error_message = 'bad source' WHERE input_index = 1")
+                    _ = try await connection.query("UPDATE steps SET state = 'partially_failed' WHERE job_id = \(jobId)::uuid")
+                    _ = try await connection.query("UPDATE jobs SET state = 'partially_failed' WHERE id = \(jobId)::uuid")
+                }
             }
             let status = try await child.waitForExit(within: .seconds(20))
             #expect(status == 3)
