@@ -62,24 +62,28 @@ if [ "$(psql "$server_url" -tAc "SELECT 1 FROM pg_database WHERE datname = 'mpsh
 fi
 export MPSHOOK_DATABASE_URL="$database_url" MPSHOOK_HTTP_PORT="$http_port"
 
-# The demo's own secrets, made once and kept with its data (tokens of earlier jobs stay valid).
-if [ ! -f "$state/secrets.env" ]; then
-    umask 077
-    {
-        echo "MPSHOOK_CALLBACK_KEYS=demo:$(head -c 32 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')"
-        echo "MPSHOOK_NOTIFY_KEY=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
-    } >"$state/secrets.env"
-fi
+# The demo's own secrets, made once and kept with its data (tokens of earlier jobs stay valid):
+# callback keys, a NotifyKey, and the API key pair that mpshook signs with and the emulator
+# (given the same environment) accepts. Nothing here is a real Tencent Cloud key.
+random_token() { head -c "$1" /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n'; }
+umask 077
+touch "$state/secrets.env"
+add_secret() {  # NAME VALUE, unless the file already has NAME
+    grep -q "^$1=" "$state/secrets.env" || echo "$1=$2" >>"$state/secrets.env"
+}
+add_secret MPSHOOK_CALLBACK_KEYS "demo:$(random_token 32)"
+add_secret MPSHOOK_NOTIFY_KEY "$(random_token 24)"
+add_secret TENCENTCLOUD_SECRET_ID "demo-$(random_token 18)"
+add_secret TENCENTCLOUD_SECRET_KEY "$(random_token 24)"
+umask 022
 set -a
 # shellcheck disable=SC1091
 . "$state/secrets.env"
 set +a
-# mpshook calls the emulator (never the real MPS) with the emulator's example keys, and gives it
-# its own address as the NotifyUrl base (in production: the reverse proxy's public URL).
+# mpshook calls the emulator (never the real MPS) and gives it its own address as the NotifyUrl
+# base (in production: the reverse proxy's public URL).
 export MPSHOOK_PUBLIC_BASE_URL="http://127.0.0.1:$http_port" \
-    MPSHOOK_MPS_ENDPOINT="http://127.0.0.1:$emulator_port" \
-    TENCENTCLOUD_SECRET_ID="AKIDmpshookEmulatorExampleKey000000" \
-    TENCENTCLOUD_SECRET_KEY="mpshookEmulatorSecretKeyExample00"
+    MPSHOOK_MPS_ENDPOINT="http://127.0.0.1:$emulator_port"
 
 cleanup() {
     trap - INT TERM EXIT

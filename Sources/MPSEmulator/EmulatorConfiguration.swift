@@ -25,9 +25,10 @@ public struct EmulatorConfiguration: Sendable {
     /// an emulator must never send traffic elsewhere; others are recorded as `refused`.
     public var loopbackCallbacksOnly: Bool
 
-    /// The key pair the emulator accepts by default (for the demo and tests, never a real key).
-    public static let defaultSecretId = "AKIDmpshookEmulatorExampleKey000000"
-    public static let defaultSecretKey = "mpshookEmulatorSecretKeyExample00"
+    /// The key pair the emulator accepts by default (tests and local runs). Deliberately not
+    /// shaped like a Tencent Cloud key (no `AKID` prefix), so nobody takes it for one.
+    public static let defaultSecretId = "mpshook-emulator-example-id"
+    public static let defaultSecretKey = "mpshook-emulator-example-key-not-secret"
 
     public init(
         keys: [String: String] = [defaultSecretId: defaultSecretKey],
