@@ -108,7 +108,7 @@ public final class Applier: Service, Sendable {
         guard !pending.isEmpty else { return [] }
         let store = ApplyStore(connection: connection)
         let wanted = Set(pending.compactMap { $0.eventType == "BatchTask" ? $0.correlationId : nil })
-        let steps = try await store.lockSteps(correlationIds: wanted.sorted { $0.uuidString < $1.uuidString })
+        let steps = try await store.lockSteps(correlationIds: Array(wanted))
 
         var outcomes: [(id: Int64, outcome: ApplyOutcome, error: String?)] = []
         var best: [OutputKey: OutputReport] = [:]
@@ -143,8 +143,9 @@ public final class Applier: Service, Sendable {
             }
             outcomes.append((notification.id, .applied, nil))
         }
-        let stepIds = matchedSteps.sorted { $0.uuidString < $1.uuidString }
-        try await store.moveOutputsForward(best.values.sorted { ($0.stepId.uuidString, $0.inputIndex) < ($1.stepId.uuidString, $1.inputIndex) })
+        // Order does not matter below: the steps are locked already (in id order, by the SQL).
+        let stepIds = Array(matchedSteps)
+        try await store.moveOutputsForward(Array(best.values))
         try await store.resolveSubmissions(stepIds: stepIds)
         let jobs = try await store.finishSteps(stepIds: stepIds)
         try await store.finishJobs(jobIds: Array(Set(jobs)))

@@ -60,11 +60,8 @@ public struct IntakeController<Context: RequestContext>: Sendable {
         guard let body = String(validating: bytes, as: UTF8.self) else {
             return Self.problem(.badRequest, "the body is not valid UTF-8")
         }
-        // PostgreSQL refuses NUL characters in text, and a BOM is not JSON: refuse both here so
-        // one request never fails a whole batch.
-        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) || bytes.contains(0) || Self.containsEscapedNUL(bytes) {
-            return Self.problem(.badRequest, "the body holds a byte-order mark or a NUL character")
-        }
+        // The strict read below refuses what PostgreSQL would (a raw or escaped NUL) and a BOM,
+        // so one request never fails a whole batch.
         let envelope: NotificationEnvelope
         let fingerprint: [UInt8]
         switch NotificationVerifier.read(bytes) {
@@ -121,7 +118,7 @@ public struct IntakeController<Context: RequestContext>: Sendable {
         var kept: [(name: String, value: String)] = []
         for field in headers {
             let name = field.name.canonicalName
-            if ["authorization", "proxy-authorization", "cookie", "set-cookie", "x-tc-token"].contains(name) { continue }
+            if CredentialHeaders.names.contains(name) { continue }
             if !token.isEmpty, field.value.contains(token) { continue }
             if let index = kept.firstIndex(where: { $0.name == name }) {
                 kept[index].value += ", " + field.value
@@ -159,27 +156,6 @@ public struct IntakeController<Context: RequestContext>: Sendable {
         json += "\""
     }
 
-    /// Whether the JSON text holds the escape `\u0000`, which jsonb refuses.
-    static func containsEscapedNUL(_ bytes: [UInt8]) -> Bool {
-        let pattern: [UInt8] = Array("\\u0000".utf8)
-        guard bytes.count >= pattern.count else { return false }
-        var index = 0
-        while index <= bytes.count - pattern.count {
-            if bytes[index] == pattern[0], bytes[index + 1] == pattern[1], bytes[(index + 2)..<(index + 6)].elementsEqual(pattern[2...]) {
-                // An escaped backslash before it ("\\u0000") is text, not a NUL: count the run.
-                var run = 0
-                var back = index
-                while back > 0, bytes[back - 1] == pattern[0] {
-                    run += 1
-                    back -= 1
-                }
-                if run % 2 == 0 { return true }
-            }
-            index += 1
-        }
-        return false
-    }
-
     /// The first address in the trusted proxy's forwarding header, if any.
     static func sourceAddress(_ headers: HTTPFields, header: String) -> String? {
         guard let value = headers.first(where: { $0.name.canonicalName == header })?.value else { return nil }
@@ -207,6 +183,11 @@ public struct IntakeController<Context: RequestContext>: Sendable {
     }
 }
 
+/// Request headers never stored: they carry credentials.
+enum CredentialHeaders {
+    static let names: Set<String> = ["authorization", "proxy-authorization", "cookie", "set-cookie", "x-tc-token"]
+}
+
 /// The door's counters, made once (on first use, after the metrics system is bootstrapped)
 /// rather than looked up per request.
 enum IntakeMetrics {
@@ -214,7 +195,7 @@ enum IntakeMetrics {
     static let duplicate = Counter(label: "mpshook_intake_stored_total", dimensions: [("outcome", "duplicate")])
     static let unavailable = Counter(label: "mpshook_intake_unavailable_total")
     private static let rejections: [String: Counter] = Dictionary(
-        uniqueKeysWithValues: ["token", "not_json", "missing_field", "unsigned", "bad_signature", "expired"].map { reason in
+        uniqueKeysWithValues: ["token", "not_json", "missing_field", "nul_character", "unsigned", "bad_signature", "expired"].map { reason in
             (reason, Counter(label: "mpshook_intake_rejected_total", dimensions: [("reason", reason)]))
         }
     )

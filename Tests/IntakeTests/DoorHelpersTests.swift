@@ -33,15 +33,4 @@ import Testing
         #expect(json == #""a\u0007b\nc\u001f""#)
         #expect(try JSONSerialization.jsonObject(with: Data(json.utf8), options: .fragmentsAllowed) as? String == "a\u{7}b\nc\u{1F}")
     }
-
-    @Test(arguments: [
-        (#"{"a":"\u0000"}"#, true),
-        (#"{"a":"x\\\u0000"}"#, true),
-        (#"{"a":"\\u0000"}"#, false),
-        (#"{"a":"\u0001"}"#, false),
-        (#"{"a":"u0000"}"#, false),
-    ])
-    func anEscapedNULIsFoundButAnEscapedBackslashIsNot(_ text: String, _ expected: Bool) {
-        #expect(Door.containsEscapedNUL(Array(text.utf8)) == expected)
-    }
 }

@@ -63,6 +63,25 @@ import Testing
         #expect(rejection("[]") == .notJSON)
     }
 
+    /// `\u0000` is refused (no text store takes it); an escaped backslash before `u0000` is text.
+    @Test(arguments: [
+        (#"{"EventType":"BatchTask","SessionContext":"x","Note":"\u0000"}"#, true),
+        (#"{"EventType":"BatchTask","SessionContext":"x","Note":"x\\\u0000"}"#, true),
+        (#"{"EventType":"BatchTask","SessionContext":"x","Note":"\\u0000"}"#, false),
+        (#"{"EventType":"BatchTask","SessionContext":"x","Note":"\u0001"}"#, false),
+        (#"{"EventType":"BatchTask","SessionContext":"x","Note":"u0000"}"#, false),
+    ])
+    func anEscapedNULIsRefusedButAnEscapedBackslashIsNot(_ text: String, _ refused: Bool) {
+        let result = NotificationVerifier.parse(Array(text.utf8))
+        if case .failure(.nulCharacter) = result { #expect(refused, "\(text)") } else { #expect(!refused, "\(text)") }
+    }
+
+    @Test func aRawNULOrAByteOrderMarkIsNotJSON() {
+        let valid = #"{"EventType":"BatchTask","SessionContext":"x"}"#
+        #expect(NotificationVerifier.parse(Array("\u{FEFF}".utf8) + Array(valid.utf8)) == .failure(.notJSON))
+        #expect(NotificationVerifier.parse(Array(#"{"EventType":"Batch"#.utf8) + [0] + Array(#"Task","SessionContext":"x"}"#.utf8)) == .failure(.notJSON))
+    }
+
     @Test func theLastOfARepeatedMemberWins() throws {
         let body = #"{"EventType":"A","EventType":"BatchTask","SessionContext":"x"}"#
         #expect(try NotificationVerifier.parse(Array(body.utf8)).get().eventType == "BatchTask")

@@ -27,6 +27,8 @@ struct NotificationScanner {
         var response: Envelope?
         /// The `Timestamp` and `Sign` value ranges, in order.
         var signatureRanges: [Range<Int>]
+        /// Whether a string holds the escape `\u0000` (well-formed JSON, but no text store takes it).
+        var hasNULEscape = false
     }
 
     static let maximumDepth = 200
@@ -42,6 +44,7 @@ struct NotificationScanner {
         result.top = top
         scanner.skipWhitespace()
         guard scanner.index == body.count else { return nil }
+        result.hasNULEscape = scanner.sawNULEscape
         return result
     }
 
@@ -122,6 +125,7 @@ struct NotificationScanner {
     private struct Cursor {
         let bytes: UnsafeBufferPointer<UInt8>
         var index = 0
+        var sawNULEscape = false
 
         var peek: UInt8? { index < bytes.count ? bytes[index] : nil }
 
@@ -281,7 +285,8 @@ struct NotificationScanner {
                          UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
                         index += 2
                     case UInt8(ascii: "u"):
-                        guard NotificationScanner.hex4(bytes, at: index + 2) != nil else { return false }
+                        guard let code = NotificationScanner.hex4(bytes, at: index + 2) else { return false }
+                        if code == 0 { sawNULEscape = true }
                         index += 6
                     default:
                         return false

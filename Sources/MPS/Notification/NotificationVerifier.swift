@@ -20,6 +20,8 @@ public enum NotificationRejection: Error, Sendable, Hashable, CustomStringConver
     case notJSON
     /// A required field is missing or has the wrong type.
     case missingField(String)
+    /// A string holds `\u0000`: well-formed JSON, but no text store takes a NUL (and MPS sends none).
+    case nulCharacter
     /// A `NotifyKey` is configured but the notification carries no `Sign`/`Timestamp`.
     case unsigned
     /// `Sign` does not equal `MD5(Timestamp + NotifyKey)`.
@@ -32,6 +34,7 @@ public enum NotificationRejection: Error, Sendable, Hashable, CustomStringConver
         switch self {
         case .notJSON: "not_json"
         case .missingField: "missing_field"
+        case .nulCharacter: "nul_character"
         case .unsigned: "unsigned"
         case .badSignature: "bad_signature"
         case .expired: "expired"
@@ -42,6 +45,7 @@ public enum NotificationRejection: Error, Sendable, Hashable, CustomStringConver
         switch self {
         case .notJSON: "the body is not a JSON object"
         case .missingField(let field): "the notification has no valid \(field)"
+        case .nulCharacter: "the body holds a NUL character (\\u0000), which cannot be stored"
         case .unsigned: "the notification carries no Sign and Timestamp but a NotifyKey is configured"
         case .badSignature: "Sign does not match MD5(Timestamp + NotifyKey)"
         case .expired(let timestamp, let now): "the notification expired at \(timestamp) (now \(now))"
@@ -90,35 +94,42 @@ public struct NotificationVerifier: Sendable {
 
     /// Reads the envelope fields. `EventType` and `SessionContext` are required strings;
     /// `Timestamp` (a number, or digits in a string) and `Sign` are optional here. The body must
-    /// be one well-formed JSON object.
+    /// be one well-formed JSON object with no `\u0000` in it.
     public static func parse(_ body: some Sequence<UInt8>) -> Result<NotificationEnvelope, NotificationRejection> {
-        read(Array(body)).map(\.envelope)
+        Array(body).withUnsafeBufferPointer { bytes in envelope(bytes).map(\.envelope) }
     }
 
     /// ``parse(_:)`` and the body's ``NotificationFingerprint`` from one pass over the bytes.
     public static func read(_ body: [UInt8]) -> Result<(envelope: NotificationEnvelope, fingerprint: [UInt8]), NotificationRejection> {
         body.withUnsafeBufferPointer { bytes in
-            guard let scanned = NotificationScanner.scan(bytes) else { return .failure(.notJSON) }
-            let fields = scanned.response ?? scanned.top
-            guard let eventType = NotificationScanner.string(fields.eventType, in: bytes), !eventType.isEmpty else {
-                return .failure(.missingField("EventType"))
-            }
-            guard let sessionContext = NotificationScanner.string(fields.sessionContext, in: bytes) else {
-                return .failure(.missingField("SessionContext"))
-            }
-            var timestamp: Int64?
-            if let member = fields.timestamp, member.kind != .null {
-                let text = member.kind == .number
-                    ? String(decoding: UnsafeBufferPointer(rebasing: bytes[member.range]), as: UTF8.self)
-                    : NotificationScanner.string(member, in: bytes)
-                guard let text, let value = Int64(text) else { return .failure(.missingField("Timestamp")) }
-                timestamp = value
-            }
-            let envelope = NotificationEnvelope(
-                eventType: eventType, sessionContext: sessionContext, timestamp: timestamp,
-                sign: NotificationScanner.string(fields.sign, in: bytes)
-            )
-            return .success((envelope, NotificationFingerprint.sha256(body, leavingOut: scanned.signatureRanges)))
+            envelope(bytes).map { ($0.envelope, NotificationFingerprint.sha256(body, leavingOut: $0.signatureRanges)) }
         }
+    }
+
+    private static func envelope(
+        _ bytes: UnsafeBufferPointer<UInt8>
+    ) -> Result<(envelope: NotificationEnvelope, signatureRanges: [Range<Int>]), NotificationRejection> {
+        guard let scanned = NotificationScanner.scan(bytes) else { return .failure(.notJSON) }
+        guard !scanned.hasNULEscape else { return .failure(.nulCharacter) }
+        let fields = scanned.response ?? scanned.top
+        guard let eventType = NotificationScanner.string(fields.eventType, in: bytes), !eventType.isEmpty else {
+            return .failure(.missingField("EventType"))
+        }
+        guard let sessionContext = NotificationScanner.string(fields.sessionContext, in: bytes) else {
+            return .failure(.missingField("SessionContext"))
+        }
+        var timestamp: Int64?
+        if let member = fields.timestamp, member.kind != .null {
+            let text = member.kind == .number
+                ? String(decoding: UnsafeBufferPointer(rebasing: bytes[member.range]), as: UTF8.self)
+                : NotificationScanner.string(member, in: bytes)
+            guard let text, let value = Int64(text) else { return .failure(.missingField("Timestamp")) }
+            timestamp = value
+        }
+        let envelope = NotificationEnvelope(
+            eventType: eventType, sessionContext: sessionContext, timestamp: timestamp,
+            sign: NotificationScanner.string(fields.sign, in: bytes)
+        )
+        return .success((envelope, scanned.signatureRanges))
     }
 }
