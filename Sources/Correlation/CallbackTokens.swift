@@ -4,7 +4,8 @@ import Hashing
 ///
 /// Tokens are derived, never stored. The key id travels in the token, so keys rotate with two
 /// live at once: new steps use ``currentKeyId``; tokens of older steps verify while their key is
-/// still configured. Static tokens (for tasks created outside mpshook) can be added.
+/// still configured. Static tokens (for tasks created outside mpshook) can be added; they verify
+/// only notifications whose SessionContext is not an mpshook correlation id.
 /// Comparison is constant-time; `description` never shows a key or a token.
 public struct CallbackTokens: Sendable, CustomStringConvertible {
     /// A key id: 1–16 characters of `a-z`, `0-9`, `-`.
@@ -34,7 +35,8 @@ public struct CallbackTokens: Sendable, CustomStringConvertible {
     /// - Parameters:
     ///   - keys: key id → secret (at least 32 bytes each).
     ///   - current: the id of the key for new tokens; must be in `keys`.
-    ///   - staticTokens: extra accepted tokens (each at least 32 characters).
+    ///   - staticTokens: tokens for notifications of tasks created outside mpshook (each at least
+    ///     32 characters).
     public init(keys: [KeyId: [UInt8]], current: KeyId, staticTokens: [String] = []) throws(ConfigurationError) {
         guard keys[current] != nil else {
             throw ConfigurationError(description: "the current callback key id \(current) has no key")
@@ -60,18 +62,20 @@ public struct CallbackTokens: Sendable, CustomStringConvertible {
         return keyId.value + "." + Base64URL.encode(HMACSHA256.authenticationCode(for: correlation.bytes, key: key))
     }
 
-    /// Whether `token` belongs to `correlation` (under any live key) or is a static token.
+    /// Whether `token` verifies a notification for `correlation`: the step's own token (under
+    /// any live key) for one of our correlation ids; a static token only for a SessionContext
+    /// that is not ours (`correlation` nil), so holding a static token moves no mpshook step.
     public func verify(_ token: String, for correlation: CorrelationId?) -> Bool {
         let presented = Array(token.utf8)
-        var matched = false
-        for candidate in staticTokens where ConstantTime.equals(candidate, presented) {
-            matched = true
+        guard let correlation else {
+            var matched = false
+            for candidate in staticTokens where ConstantTime.equals(candidate, presented) {
+                matched = true
+            }
+            return matched
         }
-        guard let correlation, let dot = token.firstIndex(of: "."),
-            let keyId = KeyId(String(token[..<dot])), keys[keyId] != nil
-        else { return matched }
-        let expected = Array(self.token(for: correlation, keyId: keyId).utf8)
-        return ConstantTime.equals(expected, presented) || matched
+        guard let dot = token.firstIndex(of: "."), let keyId = KeyId(String(token[..<dot])), keys[keyId] != nil else { return false }
+        return ConstantTime.equals(Array(self.token(for: correlation, keyId: keyId).utf8), presented)
     }
 
     public var description: String {

@@ -68,12 +68,18 @@ import Testing
         #expect(after.verify(new, for: correlation))
     }
 
-    @Test func staticTokensAreAcceptedForAnyOrNoCorrelation() throws {
+    /// A static token is for tasks created outside mpshook: it verifies a notification whose
+    /// SessionContext is not one of our correlation ids, never one of a step's.
+    @Test func aStaticTokenVerifiesOnlyForeignSessionContexts() throws {
         let staticToken = String(repeating: "s", count: 40)
         let tokens = try CallbackTokens(keys: [Self.a: Self.keyA], current: Self.a, staticTokens: [staticToken])
         #expect(tokens.verify(staticToken, for: nil))
-        #expect(tokens.verify(staticToken, for: CorrelationId()))
         #expect(!tokens.verify(String(repeating: "s", count: 39), for: nil))
+        let step = CorrelationId()
+        #expect(!tokens.verify(staticToken, for: step))
+        #expect(!tokens.verify(staticToken, for: CorrelationId(sessionContext: step.sessionContext)))
+        // The step's own token still verifies beside a configured static token.
+        #expect(tokens.verify(tokens.token(for: step), for: step))
     }
 
     @Test func weakConfigurationIsRefusedAndNothingSecretIsPrinted() throws {
