@@ -124,9 +124,10 @@ public final class Applier: Service, Sendable {
             }
             let report: NotificationReport
             do {
+                // The door's own reading: what it verified is what is applied.
                 report = try NotificationReport.decode(Array(notification.body.utf8))
             } catch {
-                outcomes.append((notification.id, .failed, "the stored body is not a JSON object"))
+                outcomes.append((notification.id, .failed, "the stored body cannot be read: \(error)"))
                 continue
             }
             matchedSteps.insert(step.step)

@@ -14,7 +14,7 @@ import Testing
             let report = try NotificationReport.decode(bytes)
             let full = try MPSNotification.decode(from: bytes)
             let outputs = full.batchTaskEvent?.smartSubtitlesTaskResult?.outputs ?? []
-            #expect(report.eventType == full.eventType, "\(name)")
+            #expect(report.envelope.eventType == full.eventType, "\(name)")
             #expect(report.outputs.map(\.status) == outputs.map(\.status), "\(name)")
             #expect(report.outputs.map(\.progress) == outputs.map(\.progress), "\(name)")
             #expect(report.outputs.map(\.path) == outputs.map { $0.transTextTask?.path ?? $0.asrFullTextTask?.path }, "\(name)")
@@ -23,13 +23,40 @@ import Testing
     }
 
     @Test func oddFieldsReadAsNilInsteadOfFailing() throws {
-        let body = #"{"EventType":"BatchTask","BatchTaskEvent":{"SmartSubtitlesTaskResult":{"Outputs":[{"Status":"SUCCESS","Progress":"100","AsrFullTextTask":{"Path":"/a.vtt"}},{"Status":null}]}}}"#
+        let body = #"{"EventType":"BatchTask","SessionContext":"x","BatchTaskEvent":{"SmartSubtitlesTaskResult":{"Outputs":[{"Status":"SUCCESS","Progress":"100","AsrFullTextTask":{"Path":"/a.vtt"}},{"Status":null}]}}}"#
         let report = try NotificationReport.decode(Array(body.utf8))
         #expect(report.outputs.count == 2)
         #expect(report.outputs[0].status == .success)
         #expect(report.outputs[0].progress == nil)
         #expect(report.outputs[0].path == "/a.vtt")
         #expect(report.outputs[1].status == nil)
+    }
+
+    /// The applier reads exactly what the door verified: the same envelope, top level or wrapped.
+    @Test func theReportsEnvelopeIsTheDoorsForAcceptedBodies() throws {
+        var bodies = try ["notification-success", "notification-failure", "notification-wrapped", "notification-extra-fields"].map(Self.fixture)
+        bodies.append(Array(#"{"EventType":"BatchTask","SessionContext":"mh1:\u0061b","Timestamp":"17","Sign":"s","BatchTaskEvent":null}"#.utf8))
+        bodies.append(Array(#"{"Response":{"EventType":"BatchTask","SessionContext":"w","Timestamp":17,"Sign":"s"},"RequestId":"r"}"#.utf8))
+        for body in bodies {
+            let door = try NotificationVerifier.read(body).get().envelope
+            #expect(try NotificationReport.decode(body).envelope == door, "\(String(decoding: body.prefix(60), as: UTF8.self))")
+        }
+    }
+
+    /// The outputs come from the `BatchTaskEvent` of the object holding the envelope, and only there.
+    @Test func outputsComeFromTheEnvelopesOwnBatchTaskEvent() throws {
+        let event = #"{"SmartSubtitlesTaskResult":{"Outputs":[{"Status":"SUCCESS","AsrFullTextTask":{"Path":"/ok.vtt"}}]}}"#
+        let wrapped = #"{"Response":{"EventType":"BatchTask","SessionContext":"a","BatchTaskEvent":\#(event)},"Other":{"BatchTaskEvent":null}}"#
+        #expect(try NotificationReport.decode(Array(wrapped.utf8)).outputs.map(\.path) == ["/ok.vtt"])
+        let nested = #"{"EventType":"BatchTask","SessionContext":"a","Extra":{"BatchTaskEvent":\#(event)}}"#
+        #expect(try NotificationReport.decode(Array(nested.utf8)).outputs.isEmpty)
+    }
+
+    /// The attack of issue 8: a verified envelope (PROCESSING) and an escaped `Response` wrapper
+    /// carrying an unverified SUCCESS. The applier refuses it as the door does.
+    @Test func aBodyTheDoorRefusesAsAmbiguousIsNotDecoded() {
+        let attack = #"{"EventType":"BatchTask","SessionContext":"a","Timestamp":1,"Sign":"s","BatchTaskEvent":{"SmartSubtitlesTaskResult":{"Outputs":[{"Status":"PROCESSING"}]}},"Respons\u0065":{"EventType":"BatchTask","SessionContext":"a","BatchTaskEvent":{"SmartSubtitlesTaskResult":{"Outputs":[{"Status":"SUCCESS","AsrFullTextTask":{"Path":"/EVIL/injected.vtt"}}]}}}}"#
+        #expect(throws: NotificationRejection.ambiguous) { try NotificationReport.decode(Array(attack.utf8)) }
     }
 
     @Test func aBodyThatIsNotAnObjectThrows() {

@@ -42,7 +42,7 @@ import Testing
         #expect(envelope.sessionContext == "mh1:ab/c")
         #expect(envelope.timestamp == 1_700_000_000)
         #expect(envelope.sign == "AB")
-        let wrapped = #"{"Response":{"EventType":"BatchTask","SessionContext":"x","Timestamp":5},"EventType":"Other"}"#
+        let wrapped = #"{"Response":{"EventType":"BatchTask","SessionContext":"x","Timestamp":5},"RequestId":"r"}"#
         let inner = try NotificationVerifier.parse(Array(wrapped.utf8)).get()
         #expect(inner.eventType == "BatchTask")
         #expect(inner.timestamp == 5)
@@ -59,7 +59,7 @@ import Testing
         #expect(rejection(#"{"EventType":"BatchTask","SessionContext":"x","Timestamp":1.5}"#) == .missingField("Timestamp"))
         #expect(rejection(#"{"EventType":"BatchTask","SessionContext":"x","Timestamp":true}"#) == .missingField("Timestamp"))
         #expect(rejection(#"{"EventType":"BatchTask","SessionContext":"x","Timestamp":null}"#) == nil)
-        #expect(rejection(#"{"EventType":"BatchTask","SessionContext":"\ud800"}"#) == .missingField("SessionContext"))
+        #expect(rejection(#"{"EventType":"BatchTask","SessionContext":"\ud800"}"#) == .notJSON)
         #expect(rejection("[]") == .notJSON)
     }
 
@@ -82,8 +82,73 @@ import Testing
         #expect(NotificationVerifier.parse(Array(#"{"EventType":"Batch"#.utf8) + [0] + Array(#"Task","SessionContext":"x"}"#.utf8)) == .failure(.notJSON))
     }
 
-    @Test func theLastOfARepeatedMemberWins() throws {
-        let body = #"{"EventType":"A","EventType":"BatchTask","SessionContext":"x"}"#
-        #expect(try NotificationVerifier.parse(Array(body.utf8)).get().eventType == "BatchTask")
+    static func rejectionReason(_ text: String) -> String? {
+        if case .failure(let rejection) = NotificationVerifier.parse(Array(text.utf8)) { return rejection.reason }
+        return nil
+    }
+
+    /// Envelope keys written with escapes: JSONDecoder unescapes keys, the door's byte compare
+    /// does not, so two readings could pick different members. Refused, top level or wrapped.
+    @Test(arguments: [
+        #"{"EventType":"BatchTask","SessionContext":"a","Respons\u0065":{"EventType":"BatchTask","SessionContext":"b"}}"#,
+        #"{"Respons\u0065":{"EventType":"BatchTask","SessionContext":"b"}}"#,
+        #"{"EventType":"BatchTask","SessionContext":"a","SessionContex\u0074":"b"}"#,
+        #"{"EventType":"BatchTask","SessionContex\u0074":"b"}"#,
+        #"{"EventType":"BatchTask","\u0045ventType":"Other","SessionContext":"a"}"#,
+        #"{"EventType":"BatchTask","SessionContext":"a","Timestam\u0070":1}"#,
+        #"{"EventType":"BatchTask","SessionContext":"a","\u0053ign":"x"}"#,
+        #"{"EventType":"BatchTask","SessionContext":"a","BatchTaskEven\u0074":{}}"#,
+        #"{"Response":{"EventType":"BatchTask","SessionContext":"a","SessionContex\u0074":"b"}}"#,
+    ])
+    func anEscapedEnvelopeKeyIsAmbiguous(_ text: String) {
+        #expect(Self.rejectionReason(text) == "ambiguous", "\(text)")
+    }
+
+    /// A repeated envelope member: the scanner kept the last, JSONDecoder keeps the first.
+    @Test(arguments: [
+        #"{"EventType":"BatchTask","SessionContext":"a","SessionContext":"b"}"#,
+        #"{"EventType":"A","EventType":"BatchTask","SessionContext":"x"}"#,
+        #"{"EventType":"BatchTask","SessionContext":"a","Timestamp":1,"Timestamp":2}"#,
+        #"{"EventType":"BatchTask","SessionContext":"a","Sign":"x","Sign":"y"}"#,
+        #"{"EventType":"BatchTask","SessionContext":"a","BatchTaskEvent":null,"BatchTaskEvent":{}}"#,
+        #"{"Response":{"EventType":"BatchTask","SessionContext":"a"},"Response":{"EventType":"BatchTask","SessionContext":"b"}}"#,
+        #"{"Response":{"EventType":"BatchTask","SessionContext":"a","SessionContext":"b"}}"#,
+    ])
+    func aDuplicateEnvelopeKeyIsAmbiguous(_ text: String) {
+        #expect(Self.rejectionReason(text) == "ambiguous", "\(text)")
+    }
+
+    /// Which object holds the envelope must be unmistakable: a `Response` wrapper beside
+    /// top-level envelope members, or a `Response` that is not an object, is refused.
+    @Test(arguments: [
+        #"{"EventType":"BatchTask","SessionContext":"a","Response":{"EventType":"BatchTask","SessionContext":"b"}}"#,
+        #"{"Response":{"EventType":"BatchTask","SessionContext":"b"},"SessionContext":"a"}"#,
+        #"{"Response":{"EventType":"BatchTask","SessionContext":"b"},"BatchTaskEvent":{}}"#,
+        #"{"Response":{"EventType":"BatchTask","SessionContext":"b"},"Timestamp":1}"#,
+        #"{"EventType":"BatchTask","SessionContext":"a","Response":null}"#,
+        #"{"EventType":"BatchTask","SessionContext":"a","Response":"x"}"#,
+        #"{"EventType":"BatchTask","SessionContext":"a","Response":[{"SessionContext":"b"}]}"#,
+    ])
+    func aTopLevelEnvelopeBesideAWrapperOrANonObjectResponseIsAmbiguous(_ text: String) {
+        #expect(Self.rejectionReason(text) == "ambiguous", "\(text)")
+    }
+
+    /// Only envelope members at the envelope's own level count: other escaped or repeated keys,
+    /// envelope names nested deeper, and other top-level members beside the wrapper are fine.
+    @Test(arguments: [
+        #"{"EventType":"BatchTask","SessionContext":"a","Not\u0065":1,"SessionId":"","SessionId":""}"#,
+        #"{"EventType":"BatchTask","SessionContext":"a","BatchTaskEvent":{"SessionContext":"b","Response":{},"Sign":"x","Sign":"y"}}"#,
+        #"{"Response":{"EventType":"BatchTask","SessionContext":"a","Response":"inner"},"RequestId":"r-1"}"#,
+    ])
+    func otherKeysMayBeEscapedOrRepeated(_ text: String) {
+        #expect(Self.rejectionReason(text) == nil, "\(text)")
+    }
+
+    /// An unpaired surrogate escape is refused as Foundation's parsers do (JSONDecoder fails on
+    /// it), so nothing the door accepts is unreadable behind it.
+    @Test(arguments: [#"{"a":"\ud800"}"#, #"{"a":"\udc00"}"#, #"{"a":"\ud800\u0041"}"#, #"{"a":"\ud800\n"}"#, #"{"\udfff":1}"#])
+    func anUnpairedSurrogateIsNotJSON(_ text: String) {
+        #expect(!Self.accepts(text), "\(text)")
+        #expect(!Self.foundationAcceptsAsObject(text), "\(text)")
     }
 }

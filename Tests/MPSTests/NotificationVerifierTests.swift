@@ -45,6 +45,63 @@ import Testing
         #expect(verifier.verify(Self.body(), now: 1_700_000_676) == .failure(.expired(timestamp: 1_700_000_645, now: 1_700_000_676)))
     }
 
+    /// A `Timestamp` with a valid `Sign` near `Int64.max` is refused as too far ahead; adding the
+    /// skew to it must not trap (it used to end the process).
+    @Test(arguments: [Int64.max, Int64.max - 1, Int64.max - 60])
+    func aTimestampNearInt64MaxIsRefusedNotTrapped(timestamp: Int64) {
+        let verifier = NotificationVerifier(notifyKey: Self.key)
+        let sign = NotificationVerifier.sign(timestamp: timestamp, notifyKey: Self.key)
+        let result = verifier.verify(Self.body(timestamp: "\(timestamp)", sign: "\"\(sign)\""), now: 1_700_000_000)
+        guard case .failure(let rejection) = result else {
+            Issue.record("a Timestamp of \(timestamp) was accepted")
+            return
+        }
+        #expect(rejection.reason == "timestamp_too_far_ahead")
+    }
+
+    /// MPS signs with an expiry 600 s ahead; a day more is allowed for clock skew, not beyond.
+    @Test func aTimestampMoreThanADayAheadOfMPSExpiryIsRefused() {
+        let verifier = NotificationVerifier(notifyKey: Self.key)
+        let now: Int64 = 1_700_000_000
+        func verify(_ timestamp: Int64) -> Result<NotificationEnvelope, NotificationRejection> {
+            let sign = NotificationVerifier.sign(timestamp: timestamp, notifyKey: Self.key)
+            return verifier.verify(Self.body(timestamp: "\(timestamp)", sign: "\"\(sign)\""), now: now)
+        }
+        #expect((try? verify(now + 600 + 86_400).get()) != nil)
+        guard case .failure(let rejection) = verify(now + 600 + 86_400 + 1) else {
+            Issue.record("a Timestamp a day and a second past MPS's expiry was accepted")
+            return
+        }
+        #expect(rejection.reason == "timestamp_too_far_ahead")
+    }
+
+    /// Negative, zero and `Int64.min` timestamps (validly signed) are expired, not a trap.
+    @Test(arguments: [Int64.min, Int64.min + 1, -1, 0])
+    func anAbsurdlyOldOrNegativeTimestampIsExpired(timestamp: Int64) {
+        let verifier = NotificationVerifier(notifyKey: Self.key)
+        let sign = NotificationVerifier.sign(timestamp: timestamp, notifyKey: Self.key)
+        let result = verifier.verify(Self.body(timestamp: "\(timestamp)", sign: "\"\(sign)\""), now: 1_700_000_000)
+        #expect(result == .failure(.expired(timestamp: timestamp, now: 1_700_000_000)))
+    }
+
+    /// The expiry check cannot trap for any Timestamp, clock or skew an Int64 holds.
+    @Test func theExpiryCheckCannotTrapAtTheExtremes() {
+        let extremes: [Int64] = [.min, .min + 1, -1, 0, 1, 1_700_000_000, .max - 1, .max]
+        for skew in [Int64.min, -1, 0, 60, .max] {
+            var verifier = NotificationVerifier(notifyKey: Self.key, allowedSkew: skew)
+            verifier.allowedSkew = skew
+            for timestamp in extremes {
+                let envelope = NotificationEnvelope(
+                    eventType: "BatchTask", sessionContext: "x", timestamp: timestamp,
+                    sign: NotificationVerifier.sign(timestamp: timestamp, notifyKey: Self.key)
+                )
+                for now in extremes {
+                    _ = verifier.check(envelope, now: now)
+                }
+            }
+        }
+    }
+
     @Test func missingSignOrTimestampIsRejectedWhenAKeyIsConfigured() {
         let verifier = NotificationVerifier(notifyKey: Self.key)
         let unsigned = Array(#"{"EventType":"BatchTask","SessionContext":"job-42"}"#.utf8)
@@ -70,8 +127,21 @@ import Testing
         #expect(NotificationVerifier(notifyKey: Self.key).verify(Array(body.utf8), now: 0) == .failure(expected))
     }
 
+    /// Each rejection has its own reason, listed in `reasons` (the door makes a counter for each).
+    @Test func everyRejectionHasItsOwnListedReason() {
+        let rejections: [NotificationRejection] = [
+            .notJSON, .missingField("Sign"), .nulCharacter, .ambiguous, .unsigned, .badSignature,
+            .expired(timestamp: 1, now: 2), .timestampTooFarAhead(timestamp: 2, now: 1),
+        ]
+        #expect(Set(rejections.map(\.reason)) == Set(NotificationRejection.reasons))
+        #expect(NotificationRejection.reasons.count == rejections.count)
+    }
+
     @Test func rejectionDescriptionsNeverContainTheKeyOrSign() {
-        let rejections: [NotificationRejection] = [.notJSON, .missingField("Sign"), .unsigned, .badSignature, .expired(timestamp: 1, now: 2)]
+        let rejections: [NotificationRejection] = [
+            .notJSON, .missingField("Sign"), .unsigned, .badSignature, .expired(timestamp: 1, now: 2), .ambiguous,
+            .timestampTooFarAhead(timestamp: 2, now: 1),
+        ]
         for rejection in rejections {
             #expect(!rejection.description.contains(Self.key))
             #expect(!rejection.description.contains("07bc9e65"))

@@ -1,12 +1,17 @@
 import Foundation
 
-/// What applying a `BatchTask` notification needs, and nothing more: per output (in input
-/// order), its status, progress, subtitle location and error. (A batch notification carries no
-/// TaskId: correlation goes through `SessionContext`.) Decoding skips every
-/// other field (segments, metadata, echoes), so it costs a fraction of ``MPSNotification``.
-/// Lenient like the full model: a missing, null or oddly typed field reads as nil.
+/// What applying a `BatchTask` notification needs, and nothing more: the envelope the door
+/// verified, and per output (in input order) its status, progress, subtitle location and
+/// error. (A batch notification carries no TaskId: correlation goes through `SessionContext`.)
+///
+/// The envelope comes from the door's own reading (``NotificationVerifier/read(_:)``), and the
+/// outputs only from the `BatchTaskEvent` of the object that envelope is in, so what is applied
+/// is what the door checked. Decoding the event skips every other field (segments, metadata,
+/// echoes), so it costs a fraction of ``MPSNotification``. Lenient like the full model: a
+/// missing, null or oddly typed field in the event reads as nil.
 public struct NotificationReport: Sendable, Hashable {
-    public var eventType: String?
+    /// Exactly what the door verifies for the same body.
+    public var envelope: NotificationEnvelope
     public var outputs: [Output]
 
     /// One output of the smart-subtitle result.
@@ -21,15 +26,18 @@ public struct NotificationReport: Sendable, Hashable {
         public var subtitleURL: String?
     }
 
-    /// Decodes `body`, top level or inside a `{"Response": …}` wrapper. Throws only when the
-    /// body is not a JSON object.
-    public static func decode(_ body: some Sequence<UInt8>) throws -> NotificationReport {
-        let data = Data(body)
-        let top = try MPSJSON.decoder.decode(Wire.Top.self, from: data)
-        let wire = top.response ?? top.notification
-        let outputs = wire.batchTaskEvent?.smartSubtitlesTaskResult?.outputs ?? []
+    /// Decodes `body`, top level or inside a `{"Response": …}` wrapper. Throws exactly when the
+    /// door refuses the body as unreadable (``NotificationVerifier/parse(_:)``): a body the door
+    /// accepted always decodes, with the same envelope.
+    public static func decode(_ body: some Sequence<UInt8>) throws(NotificationRejection) -> NotificationReport {
+        let bytes = Array(body)
+        let reading = try bytes.withUnsafeBufferPointer { NotificationVerifier.reading($0) }.get()
+        // The event's bytes were validated as JSON by the scanner; a value that is not an event
+        // object (null, a string) has no outputs, like a missing one.
+        let event = reading.event.flatMap { range in try? MPSJSON.decoder.decode(Wire.Event.self, from: Data(bytes[range])) }
+        let outputs = event?.smartSubtitlesTaskResult?.outputs ?? []
         return NotificationReport(
-            eventType: wire.eventType,
+            envelope: reading.envelope,
             outputs: outputs.map { output in
                 Output(
                     status: output.status.map(OutputStatus.init(rawValue:)),
@@ -44,33 +52,6 @@ public struct NotificationReport: Sendable, Hashable {
     }
 
     private enum Wire {
-        struct Top: Decodable {
-            var notification: Envelope
-            var response: Envelope?
-
-            enum Keys: String, CodingKey { case response = "Response" }
-
-            init(from decoder: any Decoder) throws {
-                notification = try Envelope(from: decoder)
-                response = try decoder.container(keyedBy: Keys.self).lenient(.response)
-            }
-        }
-
-        struct Envelope: Decodable {
-            var eventType: String?
-            var batchTaskEvent: Event?
-
-            enum CodingKeys: String, CodingKey {
-                case eventType = "EventType", batchTaskEvent = "BatchTaskEvent"
-            }
-
-            init(from decoder: any Decoder) throws {
-                let container = try decoder.container(keyedBy: CodingKeys.self)
-                eventType = container.lenient(.eventType)
-                batchTaskEvent = container.lenient(.batchTaskEvent)
-            }
-        }
-
         struct Event: Decodable {
             var smartSubtitlesTaskResult: Result?
 

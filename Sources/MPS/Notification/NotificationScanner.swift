@@ -1,7 +1,14 @@
 /// One strict pass over a notification body (RFC 8259 JSON, no tree built) that yields what the
 /// door needs: whether it is JSON at all, the envelope members (`EventType`, `SessionContext`,
-/// `Timestamp`, `Sign`, at the top level or inside a `{"Response": …}` object), and the byte
-/// ranges of the `Timestamp` and `Sign` values that ``NotificationFingerprint`` leaves out.
+/// `Timestamp`, `Sign` and the event, `BatchTaskEvent`, at the top level or inside a
+/// `{"Response": …}` object), and the byte ranges of the `Timestamp` and `Sign` values that
+/// ``NotificationFingerprint`` leaves out.
+///
+/// It is the only reader of the envelope: the door verifies what it finds and the applier
+/// decodes only the `BatchTaskEvent` bytes it points at. A body other readers could take
+/// differently (an envelope key written with escapes, an envelope key twice, a `Response`
+/// wrapper beside top-level envelope members, a `Response` that is not an object) is flagged
+/// ``Result/isAmbiguous`` so it can be refused rather than guessed at.
 ///
 /// The door runs this on every callback; it costs a fraction of `JSONDecoder`. The body must
 /// already be valid UTF-8 (the door checks that first).
@@ -13,12 +20,47 @@ struct NotificationScanner {
         var kind: Kind
     }
 
-    /// The four envelope members of one object level (last occurrence wins, like JSONDecoder).
+    /// The envelope members of one object level.
     struct Envelope {
         var eventType: Member?
         var sessionContext: Member?
         var timestamp: Member?
         var sign: Member?
+        /// `BatchTaskEvent`: the event the applier reads.
+        var event: Member?
+
+        var isEmpty: Bool {
+            eventType == nil && sessionContext == nil && timestamp == nil && sign == nil && event == nil
+        }
+    }
+
+    /// The member names that make up the envelope, and `Response`, the wrapper's.
+    enum Name: CaseIterable {
+        case eventType, sessionContext, timestamp, sign, event, response
+
+        var key: String {
+            switch self {
+            case .eventType: "EventType"
+            case .sessionContext: "SessionContext"
+            case .timestamp: "Timestamp"
+            case .sign: "Sign"
+            case .event: "BatchTaskEvent"
+            case .response: "Response"
+            }
+        }
+
+        /// The name a raw (escape-free) key spells, compared byte for byte.
+        init?(raw key: UnsafeBufferPointer<UInt8>) {
+            switch key.count {
+            case 4 where key.elementsEqual("Sign".utf8): self = .sign
+            case 8 where key.elementsEqual("Response".utf8): self = .response
+            case 9 where key.elementsEqual("EventType".utf8): self = .eventType
+            case 9 where key.elementsEqual("Timestamp".utf8): self = .timestamp
+            case 14 where key.elementsEqual("SessionContext".utf8): self = .sessionContext
+            case 14 where key.elementsEqual("BatchTaskEvent".utf8): self = .event
+            default: return nil
+            }
+        }
     }
 
     struct Result {
@@ -29,6 +71,11 @@ struct NotificationScanner {
         var signatureRanges: [Range<Int>]
         /// Whether a string holds the escape `\u0000` (well-formed JSON, but no text store takes it).
         var hasNULEscape = false
+        /// Whether readers could disagree on the envelope (see the type's documentation).
+        var isAmbiguous = false
+
+        /// The envelope the notification is read from: the wrapper's when there is one.
+        var envelope: Envelope { response ?? top }
     }
 
     static let maximumDepth = 200
@@ -45,13 +92,19 @@ struct NotificationScanner {
         scanner.skipWhitespace()
         guard scanner.index == body.count else { return nil }
         result.hasNULEscape = scanner.sawNULEscape
+        // Both a wrapper and top-level envelope members: which one MPS meant is a guess.
+        if result.response != nil, !top.isEmpty { result.isAmbiguous = true }
         return result
     }
 
     /// The string a `.string` member holds, unescaped; nil for other kinds or bad escapes.
     static func string(_ member: Member?, in body: UnsafeBufferPointer<UInt8>) -> String? {
         guard let member, member.kind == .string else { return nil }
-        let inner = UnsafeBufferPointer(rebasing: body[(member.range.lowerBound + 1)..<(member.range.upperBound - 1)])
+        return unescaped(UnsafeBufferPointer(rebasing: body[(member.range.lowerBound + 1)..<(member.range.upperBound - 1)]))
+    }
+
+    /// The text between a string's quotes, unescaped; nil for bad escapes.
+    static func unescaped(_ inner: UnsafeBufferPointer<UInt8>) -> String? {
         if !inner.contains(UInt8(ascii: "\\")) {
             return String(decoding: inner, as: UTF8.self)
         }
@@ -126,6 +179,8 @@ struct NotificationScanner {
         let bytes: UnsafeBufferPointer<UInt8>
         var index = 0
         var sawNULEscape = false
+        /// Whether the last string read held an escape.
+        var lastStringHadEscape = false
 
         var peek: UInt8? { index < bytes.count ? bytes[index] : nil }
 
@@ -148,38 +203,44 @@ struct NotificationScanner {
                 index += 1
                 return true
             }
+            var sawResponse = false
             while true {
                 skipWhitespace()
                 guard peek == UInt8(ascii: "\"") else { return false }
                 let keyStart = index + 1
                 guard string() else { return false }
-                let key = UnsafeBufferPointer(rebasing: bytes[keyStart..<(index - 1)])
+                let name = recording ? self.name(UnsafeBufferPointer(rebasing: bytes[keyStart..<(index - 1)]), result: &result) : nil
                 skipWhitespace()
                 guard peek == UInt8(ascii: ":") else { return false }
                 index += 1
                 skipWhitespace()
                 let valueStart = index
-                if depth == 1, peek == UInt8(ascii: "{"), key.elementsEqual("Response".utf8) {
-                    var wrapped = Envelope()
-                    guard object(depth: 2, envelope: &wrapped, result: &result, isWrapper: true) else { return false }
-                    result.response = wrapped
+                if depth == 1, name == .response {
+                    // One wrapper, and an object: anything else leaves the envelope's place unclear.
+                    if sawResponse || peek != UInt8(ascii: "{") { result.isAmbiguous = true }
+                    sawResponse = true
+                    if peek == UInt8(ascii: "{") {
+                        var wrapped = Envelope()
+                        guard object(depth: 2, envelope: &wrapped, result: &result, isWrapper: true) else { return false }
+                        result.response = wrapped
+                    } else {
+                        guard value(depth: depth) != nil else { return false }
+                    }
                 } else {
                     guard let kind = value(depth: depth) else { return false }
-                    if recording {
+                    if let name {
                         let member = Member(range: valueStart..<index, kind: kind)
-                        switch key.count {
-                        case 4 where key.elementsEqual("Sign".utf8):
-                            envelope.sign = member
+                        switch name {
+                        case .eventType: record(member, in: &envelope.eventType, result: &result)
+                        case .sessionContext: record(member, in: &envelope.sessionContext, result: &result)
+                        case .timestamp:
+                            record(member, in: &envelope.timestamp, result: &result)
                             result.signatureRanges.append(member.range)
-                        case 9 where key.elementsEqual("EventType".utf8):
-                            envelope.eventType = member
-                        case 9 where key.elementsEqual("Timestamp".utf8):
-                            envelope.timestamp = member
+                        case .sign:
+                            record(member, in: &envelope.sign, result: &result)
                             result.signatureRanges.append(member.range)
-                        case 14 where key.elementsEqual("SessionContext".utf8):
-                            envelope.sessionContext = member
-                        default:
-                            break
+                        case .event: record(member, in: &envelope.event, result: &result)
+                        case .response: break  // only the top level's is the wrapper
                         }
                     }
                 }
@@ -192,6 +253,27 @@ struct NotificationScanner {
                 default: return false
                 }
             }
+        }
+
+        /// The envelope name `key` (just read, at a recording level) spells, if any. A key
+        /// written with escapes that unescapes to an envelope name (or not at all) makes the
+        /// body ambiguous: JSONDecoder would take `"Respons\u0065"` for `Response`, a byte
+        /// compare would not.
+        func name(_ key: UnsafeBufferPointer<UInt8>, result: inout Result) -> Name? {
+            guard lastStringHadEscape else { return Name(raw: key) }
+            guard let text = NotificationScanner.unescaped(key) else {
+                result.isAmbiguous = true
+                return nil
+            }
+            if Name.allCases.contains(where: { $0.key == text }) { result.isAmbiguous = true }
+            return nil
+        }
+
+        /// Records an envelope member; a second one makes the body ambiguous (this scanner would
+        /// keep the last, JSONDecoder keeps the first).
+        func record(_ member: Member, in slot: inout Member?, result: inout Result) {
+            if slot != nil { result.isAmbiguous = true }
+            slot = member
         }
 
         /// Any value at `index`, validated; its kind, or nil when malformed.
@@ -269,9 +351,12 @@ struct NotificationScanner {
             while let byte = peek, isDigit(byte) { index += 1 }
         }
 
-        /// A string at its opening quote: no raw control characters, only valid escapes.
+        /// A string at its opening quote: no raw control characters, only valid escapes, and
+        /// surrogate escapes only in pairs (Foundation's parsers refuse a lone one, so a body
+        /// the door accepts stays readable by JSONDecoder).
         mutating func string() -> Bool {
             index += 1
+            lastStringHadEscape = false
             while index < bytes.count {
                 let byte = bytes[index]
                 switch byte {
@@ -280,6 +365,7 @@ struct NotificationScanner {
                     return true
                 case UInt8(ascii: "\\"):
                     guard index + 1 < bytes.count else { return false }
+                    lastStringHadEscape = true
                     switch bytes[index + 1] {
                     case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"),
                          UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
@@ -288,6 +374,17 @@ struct NotificationScanner {
                         guard let code = NotificationScanner.hex4(bytes, at: index + 2) else { return false }
                         if code == 0 { sawNULEscape = true }
                         index += 6
+                        switch code {
+                        case 0xD800..<0xDC00:
+                            guard index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u"),
+                                  let low = NotificationScanner.hex4(bytes, at: index + 2), (0xDC00..<0xE000).contains(low)
+                            else { return false }
+                            index += 6
+                        case 0xDC00..<0xE000:
+                            return false
+                        default:
+                            break
+                        }
                     default:
                         return false
                     }
