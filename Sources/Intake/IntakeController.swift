@@ -113,13 +113,15 @@ public struct IntakeController<Context: RequestContext>: Sendable {
     }
 
     /// Header names (lower-cased) and values as a JSON object, without credentials and without
-    /// any value that contains the token (a proxy may copy the original URL into a header).
+    /// any value that holds the token or its MAC in any encoding (a proxy may copy the original
+    /// URL into a header, percent-encoded or not): such a value is left out, not redacted.
     static func safeHeaders(_ headers: HTTPFields, token: String) -> String {
+        let search = TokenSearch(token: token)
         var kept: [(name: String, value: String)] = []
         for field in headers {
             let name = field.name.canonicalName
             if CredentialHeaders.names.contains(name) { continue }
-            if !token.isEmpty, field.value.contains(token) { continue }
+            if search.isFound(in: field.value) { continue }
             if let index = kept.firstIndex(where: { $0.name == name }) {
                 kept[index].value += ", " + field.value
             } else {
@@ -194,8 +196,9 @@ enum IntakeMetrics {
     static let stored = Counter(label: "mpshook_intake_stored_total", dimensions: [("outcome", "stored")])
     static let duplicate = Counter(label: "mpshook_intake_stored_total", dimensions: [("outcome", "duplicate")])
     static let unavailable = Counter(label: "mpshook_intake_unavailable_total")
-    private static let rejections: [String: Counter] = Dictionary(
-        uniqueKeysWithValues: ["token", "not_json", "missing_field", "nul_character", "unsigned", "bad_signature", "expired"].map { reason in
+    /// One counter per reason: a failed token check, and every ``NotificationRejection/reasons``.
+    static let rejections: [String: Counter] = Dictionary(
+        uniqueKeysWithValues: (["token"] + NotificationRejection.reasons).map { reason in
             (reason, Counter(label: "mpshook_intake_rejected_total", dimensions: [("reason", reason)]))
         }
     )

@@ -295,3 +295,81 @@ struct IntakeIntegrationTests {
         }
     }
 }
+
+/// Issue 8: hostile bodies and tokens at the door.
+extension IntakeIntegrationTests {
+    /// A submitted step with one input, as the dispatcher leaves it.
+    static func submittedStep(_ client: PostgresClient) async throws -> (correlation: CorrelationId, step: UUID) {
+        let correlation = CorrelationId()
+        let job = NewJob(steps: [NewStep(
+            correlationId: correlation.uuid, sessionContext: correlation.sessionContext,
+            request: JSONBText("{}"), inputURLs: ["https://e.com/a.mp4"]
+        )])
+        _ = try await JobStore(client: client).create(job)
+        _ = try await client.query("UPDATE steps SET state = 'submitted', task_id = 't-1' WHERE id = \(job.steps[0].id)")
+        return (correlation, job.steps[0].id)
+    }
+
+    static func output(_ client: PostgresClient, step: UUID) async throws -> (status: String, path: String?) {
+        try await client.query("SELECT status, subtitle_path FROM outputs WHERE step_id = \(step)")[0].decode((String, String?).self)
+    }
+
+    /// A validly signed `Timestamp` of `Int64.max` used to overflow the expiry check and end the
+    /// process; it is refused like any failed check.
+    @Test func aTimestampNearInt64MaxGetsABare401AndNothingIsStored() async throws {
+        try await withDoor { http, client in
+            let correlation = CorrelationId()
+            let token = Self.tokens.token(for: correlation)
+            for expiry in [Int64.max, Int64.max - 1, Int64.max - 60] {
+                let response = try await Self.post(http, token: token, body: Self.body(context: correlation.sessionContext, expiry: expiry))
+                #expect(response.status == .unauthorized, "\(expiry)")
+                #expect(response.body.readableBytes == 0)
+            }
+            #expect(try await Self.rows(client) == 0)
+        }
+    }
+
+    /// Whoever holds a static token must not move an mpshook step (a real step was moved to FAIL so).
+    @Test func aStaticTokenForAStepsSessionContextGets401AndNothingIsStored() async throws {
+        try await withDoor { http, client in
+            let client = try #require(client)
+            let (correlation, step) = try await Self.submittedStep(client)
+            let response = try await Self.post(http, token: Self.staticToken, body: Self.body(context: correlation.sessionContext, status: "FAIL"))
+            #expect(response.status == .unauthorized)
+            #expect(response.body.readableBytes == 0)
+            #expect(try await Self.rows(client) == 0)
+            #expect(try await Self.output(client, step: step).status == "WAITING")
+        }
+    }
+
+    /// The attack of issue 8 through the real door and applier: a verified envelope saying
+    /// PROCESSING, and beside it an escaped `Response` wrapper carrying an unverified SUCCESS.
+    /// The door refuses it (400) and the step's output does not change.
+    @Test func anEscapedResponseWrapperIsRefusedAndTheStepsOutputDoesNotChange() async throws {
+        try await withDoor { http, client in
+            let client = try #require(client)
+            let (correlation, step) = try await Self.submittedStep(client)
+            let token = Self.tokens.token(for: correlation)
+            let context = correlation.sessionContext
+            let genuine = try await Self.post(http, token: token, body: Self.body(context: context, status: "PROCESSING"))
+            #expect(genuine.status == .ok)
+            let applier = Applier(client: client, logger: Self.quiet)
+            try await applier.applyBatch()
+            let before = try await Self.output(client, step: step)
+            #expect(before.status == "PROCESSING")
+
+            let expiry = Int64(Date().timeIntervalSince1970) + 600
+            let sign = NotificationVerifier.sign(timestamp: expiry, notifyKey: Self.notifyKey)
+            let evil = #"{"EventType":"BatchTask","SessionContext":"\#(context)","BatchTaskEvent":{"SmartSubtitlesTaskResult":{"Outputs":[{"Status":"SUCCESS","Progress":100,"AsrFullTextTask":{"Path":"/EVIL/injected.vtt","SubtitlePath":"https://evil.example/injected.vtt"}}]}}}"#
+            let attack = #"{"EventType":"BatchTask","BatchTaskEvent":{"SmartSubtitlesTaskResult":{"Outputs":[{"Status":"PROCESSING","Progress":50}]}},"SessionId":"","SessionContext":"\#(context)","Timestamp":\#(expiry),"Sign":"\#(sign)","Respons\u0065":\#(evil)}"#
+            let response = try await Self.post(http, token: token, body: attack)
+            #expect(response.status == .badRequest)
+            #expect(response.headers[.contentType] == "application/problem+json")
+            try await applier.applyBatch()
+            let after = try await Self.output(client, step: step)
+            #expect(after.status == before.status)
+            #expect(after.path == before.path)
+            #expect(try await Self.rows(client) == 1)
+        }
+    }
+}
