@@ -96,7 +96,10 @@ public struct MPSError: Error, Sendable, CustomStringConvertible {
             "InvalidParameter", "InvalidParameterValue", "MissingParameter", "UnknownParameter",
             "InvalidAction", "NoSuchVersion", "NoSuchProduct", "UnsupportedOperation", "UnsupportedProtocol",
             "UnsupportedRegion", "RequestSizeLimitExceeded", "InvalidRequest", "ActionOffline",
-            "IpInBlacklist", "IpNotInWhitelist", "DryRunOperation", "InvalidParameterValue.SessionId",
+            "IpInBlacklist", "IpNotInWhitelist", "DryRunOperation",
+            // BatchProcessMedia's own codes (its API page): definite refusals of the request as sent.
+            "InvalidParameterValue.SessionId", "InvalidParameterValue.SessionIdTooLong",
+            "InvalidParameterValue.SessionContextTooLong",
             // Credentials and permissions.
             "AuthFailure", "UnauthorizedOperation", "OperationDenied",
             // Account state: nothing runs until a person acts.

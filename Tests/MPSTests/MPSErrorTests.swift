@@ -85,6 +85,24 @@ import Testing
         #expect(MPSError.classify(code) == expected)
     }
 
+    /// The seed page's codes are decided one by one, not left to their family's fallback.
+    @Test(arguments: [
+        "FailedOperation.GenerateResource", "FailedOperation.InvalidMpsUser", "InternalError", "InvalidParameter",
+        "InvalidParameterValue.SessionContextTooLong", "InvalidParameterValue.SessionId",
+        "InvalidParameterValue.SessionIdTooLong",
+    ])
+    func everySeedPageCodeHasItsOwnClass(code: String) {
+        #expect(MPSError.exactClasses[code] != nil, "\(code) is classified only by its family prefix")
+    }
+
+    @Test func aTooLongSessionIdIsADefiniteRefusal() {
+        #expect(MPSError.exactClasses["InvalidParameterValue.SessionIdTooLong"] == .final)
+        let error = MPSError.api(
+            code: "InvalidParameterValue.SessionIdTooLong", message: "SessionId is too long.", action: "BatchProcessMedia", requestId: "r-1"
+        )
+        #expect(error.errorClass == .final)
+    }
+
     @Test(arguments: ["", "Whatever", "RequestLimitExceededButNotReally", "Internal", "NewFamily.NewCode", "requestlimitexceeded"])
     func unknownCodesAreAmbiguousNeverRetryable(code: String) {
         #expect(MPSError.classify(code) == .ambiguous)
