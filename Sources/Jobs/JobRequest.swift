@@ -19,6 +19,9 @@ public import Store
 /// - `clientContext` (optional): any JSON object, stored with the job and shown back as given
 ///   (numbers beyond 2^53 lose precision: they are read as doubles).
 ///
+/// `null` in an optional member (mpshook's own, or any optional MPS field under `request`) means
+/// absent, as MPS's SDK reads it, and is not stored; `null` in a required one is refused at it.
+///
 /// mpshook owns `SessionContext` (it carries the step's correlation id) and where MPS reports
 /// (`TaskNotifyConfig.NotifyUrl`, `NotifyKey`, every CMQ/TDMQ/SQS member, and a `NotifyType`
 /// other than `URL`); a request naming one is refused with a problem at that field. Only `URL`
@@ -131,7 +134,11 @@ private struct Checker {
         problems.append(JobRequest.problem(field, message, code))
     }
 
-    mutating func check(_ body: [String: JSONValue]) -> JobRequest? {
+    mutating func check(_ given: [String: JSONValue]) -> JobRequest? {
+        var body = given
+        for name in ["clientReference", "clientContext", "inputUrls"] where body[name]?.isNull == true {
+            body.removeValue(forKey: name)
+        }
         for name in body.keys.sorted() where !JobRequest.members.contains(name) {
             var message = "is not a member of the job body (\(JobRequest.members.joined(separator: ", ")))"
             if let near = JobRequest.members.first(where: { $0.lowercased() == name.lowercased() }) {
@@ -146,11 +153,13 @@ private struct Checker {
         let clientContext = checkClientContext(body["clientContext"])
         let shorthand = checkInputURLs(body["inputUrls"])
 
-        guard let rawRequest = body["request"] else {
-            add("request", "is required: the BatchProcessMedia body (InputInfo, OutputStorage, SmartSubtitlesTask, …)", Code.missingParameter)
+        guard let rawRequest = body["request"], !rawRequest.isNull else {
+            let null = body["request"] == nil ? "" : " (null counts as absent)"
+            add("request", "is required: the BatchProcessMedia body (InputInfo, OutputStorage, SmartSubtitlesTask, …)" + null, Code.missingParameter)
             return nil
         }
-        guard case .object(var request) = rawRequest else {
+        // Optional MPS fields given as null are absent from here on, and never stored.
+        guard case .object(var request) = BatchProcessMediaValidator.droppingNulls(rawRequest) else {
             add("request", "must be an object (a BatchProcessMedia body), not \(JobRequest.typeName(rawRequest))", Code.invalidParameter)
             return nil
         }

@@ -329,4 +329,92 @@ import Testing
         body["clientContext"] = ["note": "a\u{0}b"]
         #expect(Self.problemFields(.object(body)) == ["clientContext.note"])
     }
+
+    // MARK: null means absent (as MPS's SDK reads it)
+
+    @Test func nullInMPSHooksOwnOptionalMembersMeansAbsent() throws {
+        var body = try Self.validBody()
+        body["clientReference"] = .null
+        body["clientContext"] = .null
+        body["inputUrls"] = .null
+        let job = try JobRequest.parse(.object(body)).get().makeJob()
+        #expect(job.clientReference == nil)
+        #expect(job.clientContext == nil)
+        #expect(job.steps[0].inputURLs == ["https://media.example.com/a.mp4", "https://media.example.com/b.mp4?sig=abc"])
+    }
+
+    @Test func nullInOptionalRequestFieldsMeansAbsentAndIsNotStored() throws {
+        var body = try Self.validBody()
+        var request = try Self.request(body)
+        let expected = try Self.stored(try JobRequest.parse(.object(body)).get().makeJob())
+        request["OutputDir"] = .null
+        request["ResourceId"] = .null
+        request["SkipMateData"] = .null
+        request["TaskMode"] = .null
+        request["SessionContext"] = .null
+        request["TaskNotifyConfig"] = ["NotifyMode": "Change", "NotifyType": .null, "NotifyUrl": .null, "NotifyKey": .null]
+        request["SmartSubtitlesTask"] = [
+            "Definition": 0, "UserExtPara": .null, "OutputObjectPath": .null,
+            "RawParameter": ["SubtitleType": 0, "VideoSrcLanguage": "en", "SubtitleFormat": "vtt", "ExtInfo": .null, "AsrHotWordsConfigure": .null],
+        ]
+        body["request"] = .object(request)
+        let parsed = try JobRequest.parse(.object(body)).get()
+        #expect(!parsed.storedRequest.contains("null"))
+        var withoutOutputDir = expected
+        withoutOutputDir["OutputDir"] = nil
+        #expect(try Self.stored(parsed.makeJob()) == withoutOutputDir)
+    }
+
+    @Test func aNullTaskNotifyConfigMeansAbsent() throws {
+        var body = try Self.validBody()
+        var request = try Self.request(body)
+        request["TaskNotifyConfig"] = .null
+        body["request"] = .object(request)
+        let stored = try Self.stored(try JobRequest.parse(.object(body)).get().makeJob())
+        #expect(stored["TaskNotifyConfig"] == nil || stored["TaskNotifyConfig"] == [:])
+    }
+
+    @Test func nullInARequiredFieldIsRefusedAtThatField() throws {
+        var body = try Self.validBody()
+        body["request"] = .null
+        #expect(Self.problemFields(.object(body)) == ["request"])
+
+        body = try Self.validBody()
+        var request = try Self.request(body)
+        request["SmartSubtitlesTask"] = .null
+        body["request"] = .object(request)
+        #expect(Self.problemFields(.object(body)) == ["request.SmartSubtitlesTask"])
+
+        request = try Self.request(try Self.validBody())
+        request["InputInfo"] = .null
+        body["request"] = .object(request)
+        #expect(Self.problemFields(.object(body)) == ["request.InputInfo"])
+
+        request = try Self.request(try Self.validBody())
+        request["SmartSubtitlesTask"] = ["Definition": 0, "RawParameter": ["SubtitleType": .null, "VideoSrcLanguage": "en"]]
+        body["request"] = .object(request)
+        #expect(Self.problemFields(.object(body)) == ["request.SmartSubtitlesTask.RawParameter.SubtitleType"])
+    }
+
+    @Test func nullInputUrlsBesideInputInfoIsNoConflict() throws {
+        var body = try Self.validBody()
+        body["inputUrls"] = .null
+        #expect(throws: Never.self) { try JobRequest.parse(.object(body)).get() }
+    }
+
+    // MARK: Definition and RawParameter
+
+    @Test func definitionZeroWithoutRawParameterIsRefusedAtDefinition() throws {
+        var body = try Self.validBody()
+        var request = try Self.request(body)
+        request["SmartSubtitlesTask"] = ["Definition": 0]
+        body["request"] = .object(request)
+        let problems: [ValidationProblem]
+        switch JobRequest.parse(.object(body)) {
+        case .success: Issue.record("accepted"); return
+        case .failure(let found): problems = Array(found)
+        }
+        #expect(problems.map(\.field) == ["request.SmartSubtitlesTask.Definition"])
+        #expect(problems.first?.errorCode == "InvalidParameterValue.Definition")
+    }
 }

@@ -144,7 +144,6 @@ private let cosInput: [(String, JSONValue?)] = [
         RuleCase("SkipMateData 2", [("SkipMateData", 2)], field: "SkipMateData", code: "InvalidParameterValue", phrase: "must be one of 0, 1"),
         RuleCase("SkipMetaData misspelt", [("SkipMetaData", 1)], field: "SkipMetaData", code: "UnknownParameter", phrase: "did you mean \"SkipMateData\"?"),
         RuleCase("TaskMode lower case", [("TaskMode", "parallel")], field: "TaskMode", code: "InvalidParameterValue", phrase: "must be one of Parallel, Serial"),
-        RuleCase("ResourceId null", [("ResourceId", .null)], field: "ResourceId", code: "InvalidParameter", phrase: "not null"),
         RuleCase("common parameter in body", [("Action", "BatchProcessMedia")], field: "Action", code: "UnknownParameter", phrase: "X-TC-* headers"),
 
         // Notifications
@@ -163,6 +162,9 @@ private let cosInput: [(String, JSONValue?)] = [
         // Smart subtitles: template and paths
         RuleCase("Definition negative", [("SmartSubtitlesTask.Definition", -1)], field: "SmartSubtitlesTask.Definition", code: "InvalidParameterValue.Definition", phrase: "must not be negative"),
         RuleCase("Definition fractional", [("SmartSubtitlesTask.Definition", 0.5)], field: "SmartSubtitlesTask.Definition", code: "InvalidParameter", phrase: "must be an integer"),
+        RuleCase("Definition 0 without RawParameter", [("SmartSubtitlesTask.Definition", 0), ("SmartSubtitlesTask.RawParameter", nil)], field: "SmartSubtitlesTask.Definition", code: "InvalidParameterValue.Definition", phrase: "0 needs RawParameter"),
+        RuleCase("neither Definition nor RawParameter", [("SmartSubtitlesTask.RawParameter", nil)], field: "SmartSubtitlesTask.Definition", code: "InvalidParameterValue.Definition", phrase: "needs RawParameter"),
+        RuleCase("Definition 0 with RawParameter null", [("SmartSubtitlesTask.Definition", 0), ("SmartSubtitlesTask.RawParameter", .null)], field: "SmartSubtitlesTask.Definition", code: "InvalidParameterValue.Definition", phrase: "0 needs RawParameter"),
         RuleCase("OutputObjectPath wrong extension", [("SmartSubtitlesTask.OutputObjectPath", "subs/{inputName}.txt")], field: "SmartSubtitlesTask.OutputObjectPath", code: "InvalidParameterValue", phrase: "must end with \".{format}\" or \".vtt\""),
         RuleCase("OutputObjectPath srt for vtt", [("SmartSubtitlesTask.OutputObjectPath", "/custom/{inputName}.srt")], field: "SmartSubtitlesTask.OutputObjectPath", code: "InvalidParameterValue", phrase: "must end with"),
         RuleCase("OutputObjectPath empty", [("SmartSubtitlesTask.OutputObjectPath", "")], field: "SmartSubtitlesTask.OutputObjectPath", code: "InvalidParameterValue", phrase: "must not be empty"),
@@ -273,6 +275,8 @@ private let cosInput: [(String, JSONValue?)] = [
         RuleCase("hotwords ON", [("\(raw).AsrHotWordsConfigure", ["Switch": "ON", "LibraryId": "hwd-2670a776bb5eccccc324"])], field: "", code: "", phrase: ""),
         RuleCase("hotwords OFF without library", [("\(raw).AsrHotWordsConfigure", ["Switch": "OFF"])], field: "", code: "", phrase: ""),
         RuleCase("template with RawParameter", [("SmartSubtitlesTask.Definition", 110167), ("SmartSubtitlesTask.UserExtPara", "")], field: "", code: "", phrase: ""),
+        RuleCase("template without RawParameter", [("SmartSubtitlesTask.Definition", 110167), ("SmartSubtitlesTask.RawParameter", nil)], field: "", code: "", phrase: ""),
+        RuleCase("Definition 0 with RawParameter", [("SmartSubtitlesTask.Definition", 0)], field: "", code: "", phrase: ""),
         RuleCase("OutputObjectPath {format}", [("SmartSubtitlesTask.OutputObjectPath", "/custom/dir/name_{inputName}.{format}")], field: "", code: "", phrase: ""),
         RuleCase("OutputObjectPath vtt", [("SmartSubtitlesTask.OutputObjectPath", "name_{inputName}.vtt")], field: "", code: "", phrase: ""),
         RuleCase("task-level COS storage", [("SmartSubtitlesTask.OutputStorage", ["Type": "COS", "CosOutputStorage": ["Bucket": "b-1", "Region": "ap-guangzhou"]])], field: "", code: "", phrase: ""),

@@ -1,5 +1,6 @@
 /// `SmartSubtitlesTask`: the smart-subtitle task of a `BatchProcessMedia` request. MPS reads
 /// `rawParameter` only when `definition` is 0 or absent; sending `definition: 0` with it is clearest.
+/// A task with neither a template ID nor `rawParameter` is refused (`InvalidParameterValue.Definition`).
 public struct SmartSubtitlesTaskInput: Sendable, Hashable, Codable {
     /// Smart-subtitle template ID; 0 means "use `rawParameter`".
     public var definition: UInt64?

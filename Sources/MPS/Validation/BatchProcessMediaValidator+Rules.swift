@@ -202,6 +202,27 @@ struct RuleChecker {
         if let raw {
             self.checkRawParameter(raw, path: path + ".RawParameter")
         }
+        // MPS reads RawParameter only when Definition is 0, and an absent Definition is 0 (the
+        // official example omits it): without RawParameter such a task has no parameters at all
+        // (MPS answers InvalidParameterValue.Definition). A non-zero Definition is a template ID.
+        if task["RawParameter"] == nil {
+            switch task["Definition"] {
+            case nil:
+                self.add(
+                    path + ".Definition",
+                    "is not set, and without a template ID the task needs RawParameter; give Definition (a smart-subtitle template ID) or RawParameter",
+                    ErrorCode.definition
+                )
+            case .some(let definition) where definition.numberValue == 0:
+                self.add(
+                    path + ".Definition",
+                    "0 needs RawParameter (MPS reads RawParameter only when Definition is 0); give a template ID or RawParameter",
+                    ErrorCode.definition
+                )
+            default:
+                break
+            }
+        }
         if let objectPath = Self.string(task, "OutputObjectPath") {
             let format = Self.string(raw, "SubtitleFormat").flatMap(SubtitleFormat.init(rawValue:))
             var endings = [".{format}"]

@@ -8,6 +8,10 @@ import Foundation
 /// `SkipMetaData`), out-of-range values and the rules between fields. An empty array means MPS
 /// should accept the body as far as its documented rules go. Problems come in a stable order:
 /// the schema walk first (in field order), then the cross-field rules.
+///
+/// `null` is read as MPS's SDK reads it: the SDK drops a member whose value is `None` before
+/// sending, so an optional member given as `null` is absent, and a required one is missing
+/// (reported at its field, saying that `null` counts as absent).
 public enum BatchProcessMediaValidator {
     /// Every problem in a raw JSON body.
     public static func validate(_ json: JSONValue) -> [ValidationProblem] {
@@ -20,11 +24,29 @@ public enum BatchProcessMediaValidator {
                 )
             ]
         }
+        var dropped: Set<String> = []
+        let present = NullDropper.dropping(members, RequestSchema.batchProcessMediaRequest, path: "", dropped: &dropped)
         var walker = SchemaWalker()
-        walker.walkObject(members, RequestSchema.batchProcessMediaRequest, path: "")
-        var rules = RuleChecker(root: members)
+        walker.walkObject(present, RequestSchema.batchProcessMediaRequest, path: "")
+        var rules = RuleChecker(root: present)
         rules.checkAll()
-        return walker.problems + rules.problems
+        // A member a rule needs (NotifyUrl, OutputStorage, …) that was `null` is missing: say why.
+        return walker.problems
+            + rules.problems.map { problem in
+                guard problem.errorCode == ErrorCode.missingParameter, dropped.contains(problem.field) else { return problem }
+                return ValidationProblem(
+                    field: problem.field, message: problem.message + NullDropper.note, errorCode: problem.errorCode
+                )
+            }
+    }
+
+    /// `json` (a `BatchProcessMedia` body) without the optional members that are `null`, at any
+    /// depth, as MPS's SDK would send it. `null` in a required member, in an array or in a member
+    /// the API does not have is kept, for `validate(_:)` to report.
+    public static func droppingNulls(_ json: JSONValue) -> JSONValue {
+        guard case .object(let members) = json else { return json }
+        var dropped: Set<String> = []
+        return .object(NullDropper.dropping(members, RequestSchema.batchProcessMediaRequest, path: "", dropped: &dropped))
     }
 
     /// Every problem in a typed request: the rules between fields, checked on exactly the JSON
@@ -108,11 +130,15 @@ struct SchemaWalker {
     mutating func walkObject(_ members: [String: JSONValue], _ schema: ObjectSchema, path: String) {
         for field in schema.fields {
             let fieldPath = Path.join(path, field.name)
-            if let value = members[field.name] {
+            let value = members[field.name]
+            if let value, !value.isNull {
                 self.walk(value, field.shape, path: fieldPath, field: field)
             } else if field.required {
                 self.problems.append(
-                    ValidationProblem(field: fieldPath, message: "is required", errorCode: ErrorCode.missingParameter)
+                    ValidationProblem(
+                        field: fieldPath, message: "is required" + (value == nil ? "" : NullDropper.note),
+                        errorCode: ErrorCode.missingParameter
+                    )
                 )
             }
         }
@@ -130,7 +156,8 @@ struct SchemaWalker {
     private mutating func walk(_ value: JSONValue, _ shape: Shape, path: String, field: FieldSchema) {
         switch (shape, value) {
         case (_, .null):
-            self.typeProblem(path, shape, value, hint: " (omit an optional field instead of sending null)")
+            // Only array elements get here: a member's null is absent (see `walkObject`).
+            self.typeProblem(path, shape, value)
         case (.string, .string), (.number, .number):
             break
         case (.integer, .number):
@@ -222,6 +249,47 @@ struct SchemaWalker {
             swap(&previous, &current)
         }
         return previous[right.count]
+    }
+}
+
+/// Removes `null` from optional members along `RequestSchema`, as MPS's SDK does before sending.
+enum NullDropper {
+    /// Appended to a "required" problem whose member was `null`.
+    static let note = " (null counts as absent)"
+
+    /// `members` without its optional `null` members, recursively; their paths go into `dropped`.
+    static func dropping(
+        _ members: [String: JSONValue], _ schema: ObjectSchema, path: String, dropped: inout Set<String>
+    ) -> [String: JSONValue] {
+        var kept = members
+        for field in schema.fields {
+            guard let value = members[field.name] else { continue }
+            let fieldPath = Path.join(path, field.name)
+            if value.isNull {
+                if !field.required {
+                    kept.removeValue(forKey: field.name)
+                    dropped.insert(fieldPath)
+                }
+            } else {
+                kept[field.name] = self.dropping(value, field.shape, path: fieldPath, dropped: &dropped)
+            }
+        }
+        return kept
+    }
+
+    private static func dropping(_ value: JSONValue, _ shape: Shape, path: String, dropped: inout Set<String>) -> JSONValue {
+        switch (shape, value) {
+        case (.object(let schema), .object(let members)):
+            return .object(self.dropping(members, schema, path: path, dropped: &dropped))
+        case (.array(let element), .array(let elements)):
+            return .array(
+                elements.enumerated().map { index, item in
+                    self.dropping(item, element, path: "\(path)[\(index)]", dropped: &dropped)
+                }
+            )
+        default:
+            return value
+        }
     }
 }
 
