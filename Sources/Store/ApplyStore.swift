@@ -106,10 +106,12 @@ public struct ApplyStore: Sendable {
     }
 
     /// A callback proves the task exists: steps whose submission was unclear become `submitted`.
+    /// The error of the unclear attempt (a timeout, `InternalError`) no longer describes the step,
+    /// so it is cleared, as `StepStore.markSubmitted` clears it when the answer arrives.
     public func resolveSubmissions(stepIds: [UUID]) async throws(PostgresError) {
         guard !stepIds.isEmpty else { return }
         _ = try await connection.query("""
-            UPDATE steps SET state = 'submitted', updated_at = now()
+            UPDATE steps SET state = 'submitted', error_code = NULL, error_message = NULL, updated_at = now()
             WHERE id = ANY(\(stepIds)::uuid[]) AND state IN ('submitting', 'submit_unknown', 'lost')
             """)
     }

@@ -60,8 +60,10 @@ public struct StepStore: Sendable {
         return rows.count == 1
     }
 
-    /// A final refusal: the step failed without creating a task. Its job finishes too when this
-    /// was its last unfinished step (in the same transaction).
+    /// A final refusal: the step failed without creating a task, so no callback will ever move
+    /// its outputs: they end `FAIL` with the refusal's code and message. Its job finishes too when
+    /// this was its last unfinished step. All in one transaction, so no reader sees a failed step
+    /// with outputs still waiting.
     @discardableResult
     public func markFailed(_ id: UUID, code: String, message: String) async throws -> Bool {
         try await client.withTransaction { connection in
@@ -72,6 +74,11 @@ public struct StepStore: Sendable {
                 RETURNING job_id
                 """)
             guard let row = rows.first else { return false }
+            // Only reached when the step itself just failed (above), so a late call changes no output.
+            _ = try await connection.query("""
+                UPDATE outputs SET status = 'FAIL', error_code = \(code), error_message = \(message), updated_at = now()
+                WHERE step_id = \(id) AND status NOT IN ('SUCCESS', 'FAIL')
+                """)
             try await ApplyStore(connection: connection).finishJobs(jobIds: [try row.decode(UUID.self, at: 0)])
             return true
         }

@@ -145,6 +145,23 @@ struct DispatchIntegrationTests {
         }
     }
 
+    @Test func aRefusedSubmissionEndsItsOutputsFailedWithTheRefusal() async throws {
+        try await withEnvironment { environment in
+            _ = try await createJobs(1, url: environment.url)
+            let wrong = TencentCloudCredentials(secretId: EmulatorConfiguration.defaultSecretId, secretKey: "wrong")
+            let done = try await runDispatchers(environment, credentials: wrong) { try await Self.count($0, state: "failed") == 1 }
+            #expect(done)
+            try await TestDatabase.withClient(url: environment.url) { client in
+                let rows = try await client.query("SELECT status, error_code, error_message IS NOT NULL FROM outputs")
+                let outputs = try rows.map { try $0.decode((String, String?, Bool).self) }
+                #expect(outputs.count == 1)
+                #expect(outputs.first?.0 == "FAIL")
+                #expect(outputs.first?.1 == "AuthFailure.SignatureFailure")
+                #expect(outputs.first?.2 == true)
+            }
+        }
+    }
+
     @Test func anAmbiguousOutcomeIsNeverResent() async throws {
         var configuration = EmulatorConfiguration(processingTime: .seconds(60), callbackRetries: 0)
         configuration.faults.internalErrorAfterCreate = 1
