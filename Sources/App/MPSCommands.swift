@@ -78,9 +78,16 @@ struct MPSCommand: AsyncParsableCommand {
             let detail = try await MPSCommand.withClient { (client) async throws(MPSError) -> JSONValue in
                 try await client.call("DescribeBatchTaskDetail", body: Array(body))
             }
+            print(Self.render(detail))
+        }
+
+        /// The answer as printed: MPS's JSON, except that the secrets it echoes (the `NotifyKey`,
+        /// the callback token in `NotifyUrl`, S3 keys, input URL signatures) are redacted.
+        static func render(_ detail: JSONValue) -> String {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            print(String(decoding: try encoder.encode(detail), as: UTF8.self))
+            let redacted = MPSRedaction.json(detail)
+            return (try? encoder.encode(redacted)).map { String(decoding: $0, as: UTF8.self) } ?? "(unprintable answer)"
         }
     }
 
