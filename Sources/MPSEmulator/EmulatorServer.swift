@@ -7,7 +7,8 @@ import NIOPosix
 import ServiceLifecycle
 import UnixSignals
 
-/// The emulator over HTTP: `POST /` is the API (dispatch on `X-TC-Action`), and `/_emulator/…`
+/// The emulator over HTTP: `POST /` (and `GET /?…` for DescribeBatchTaskDetail) is the API
+/// (dispatch on `X-TC-Action`), and `/_emulator/…`
 /// lets tests and people look inside and inject faults:
 /// `GET calls`, `GET callbacks`, `GET|PUT faults`, `POST reset`.
 public enum EmulatorServer {
@@ -28,6 +29,23 @@ public enum EmulatorServer {
             if let authority = request.head.authority { headers["host"] = authority }
             let body = try await request.body.collect(upTo: maximumBodySize)
             let answer = await emulator.handle(headers: headers, body: Array(buffer: body), arrivedAt: arrivedAt, arrivedInstant: arrivedInstant)
+            return json(answer.body, status: .init(code: answer.status))
+        }
+        // GET with the parameters in the query string, as the SDKs can send it (HttpProfile reqMethod GET).
+        router.get("/") { request, _ -> Response in
+            let arrivedAt = Date()
+            let arrivedInstant = ContinuousClock.now
+            var headers: [String: String] = [:]
+            for field in request.headers {
+                headers[field.name.canonicalName] = field.value
+            }
+            if let authority = request.head.authority { headers["host"] = authority }
+            // The raw query, exactly as sent: the signature covers these bytes.
+            let target = request.head.path ?? "/"
+            let query = target.firstIndex(of: "?").map { String(target[target.index(after: $0)...]) } ?? ""
+            let answer = await emulator.handle(
+                method: "GET", query: query, headers: headers, body: [], arrivedAt: arrivedAt, arrivedInstant: arrivedInstant
+            )
             return json(answer.body, status: .init(code: answer.status))
         }
         router.get("/_emulator/calls") { _, _ in try encode(emulator.calls) }

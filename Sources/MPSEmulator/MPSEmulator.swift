@@ -87,23 +87,34 @@ public final class MPSEmulator: Service, Sendable {
         public var body: [UInt8]
     }
 
-    /// Handles one `POST /` with its headers (names lower-cased) and body.
+    /// Handles one API request: `POST /` with a JSON body, or `GET /?…` with the parameters in
+    /// the query string (`query`, raw as received: the TC3 signature covers it byte for byte).
+    /// Headers have lower-cased names.
+    ///
+    /// GET serves `DescribeBatchTaskDetail`, whose one parameter is a plain string. GET for
+    /// `BatchProcessMedia` is answered `UnsupportedOperation`: its nested parameters arrive
+    /// flattened into strings (`InputInfo.0.Type=URL`), whose JSON types would have to be guessed
+    /// back, and mpshook never sends it; the real API accepts it (up to 32 KB).
     public func handle(
-        headers: [String: String], body: [UInt8], arrivedAt: Date = Date(), arrivedInstant: ContinuousClock.Instant = .now
+        method: String = "POST", query: String = "", headers: [String: String], body: [UInt8],
+        arrivedAt: Date = Date(), arrivedInstant: ContinuousClock.Instant = .now
     ) async -> Answer {
         let requestId = UUID().uuidString.lowercased()
         let received = arrivedAt.timeIntervalSince1970
         let action = headers["x-tc-action"] ?? ""
         let now = Int64(Date().timeIntervalSince1970)
         let authenticated = authenticator.authenticate(
-            authorization: headers["authorization"], timestamp: headers["x-tc-timestamp"], host: headers["host"],
-            contentType: headers["content-type"], body: body, now: now
+            method: method, query: query, authorization: headers["authorization"], timestamp: headers["x-tc-timestamp"],
+            host: headers["host"], contentType: headers["content-type"], body: body, now: now
         )
         if case .failure(let failure) = authenticated {
             return refuse(action: action, requestId: requestId, code: failure.code, message: failure.message)
         }
         guard headers["x-tc-version"] == MPSClient.apiVersion else {
             return refuse(action: action, requestId: requestId, code: "NoSuchVersion", message: "The API version `\(headers["x-tc-version"] ?? "")` does not exist.")
+        }
+        if method == "GET" {
+            return get(action: action, query: query, requestId: requestId, arrivedInstant: arrivedInstant)
         }
         guard headers["content-type"]?.lowercased().hasPrefix("application/json") == true else {
             return refuse(action: action, requestId: requestId, code: "InvalidParameter", message: "Content-Type must be application/json.")
@@ -118,21 +129,62 @@ public final class MPSEmulator: Service, Sendable {
             guard describeLimiter.admit(now: arrivedInstant) else {
                 return refuse(action: action, requestId: requestId, code: "RequestLimitExceeded", message: "Your current request frequency exceeds the limit.")
             }
-            return describeBatchTaskDetail(body: body, requestId: requestId)
+            guard let json = try? MPSJSON.decoder.decode(JSONValue.self, from: Data(body)), let request = json.objectValue else {
+                return refuse(action: action, requestId: requestId, code: "InvalidParameter", message: "The request body is not a JSON object.")
+            }
+            return describeBatchTaskDetail(request, requestId: requestId)
         default:
             return refuse(action: action, requestId: requestId, code: "InvalidAction", message: "The action `\(action)` does not exist.")
         }
     }
 
+    /// A signed GET: the parameters are the query's, as strings.
+    private func get(action: String, query: String, requestId: String, arrivedInstant: ContinuousClock.Instant) -> Answer {
+        switch action {
+        case "DescribeBatchTaskDetail":
+            guard let parameters = Self.parameters(query) else {
+                return refuse(action: action, requestId: requestId, code: "InvalidParameter", message: "The query string is malformed.")
+            }
+            guard describeLimiter.admit(now: arrivedInstant) else {
+                return refuse(action: action, requestId: requestId, code: "RequestLimitExceeded", message: "Your current request frequency exceeds the limit.")
+            }
+            return describeBatchTaskDetail(parameters.mapValues(JSONValue.string), requestId: requestId)
+        case "BatchProcessMedia":
+            return refuse(
+                action: action, requestId: requestId, code: "UnsupportedOperation",
+                message: "The emulator accepts BatchProcessMedia only as POST with a JSON body."
+            )
+        default:
+            return refuse(action: action, requestId: requestId, code: "InvalidAction", message: "The action `\(action)` does not exist.")
+        }
+    }
+
+    /// `a=1&b=x+y%2F` → `["a": "1", "b": "x y/"]` (form encoding, as the SDKs' `urlencode` writes
+    /// it); `nil` when an escape is malformed.
+    static func parameters(_ query: String) -> [String: String]? {
+        var parameters: [String: String] = [:]
+        for pair in query.split(separator: "&", omittingEmptySubsequences: true) {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            func decoded(_ text: Substring) -> String? {
+                text.replacingOccurrences(of: "+", with: " ").removingPercentEncoding
+            }
+            guard let name = decoded(parts[0]), let value = decoded(parts.count > 1 ? parts[1] : "") else { return nil }
+            parameters[name] = value
+        }
+        return parameters
+    }
+
     private func batchProcessMedia(body: [UInt8], requestId: String, receivedAt: Double) async -> Answer {
         let action = "BatchProcessMedia"
-        guard let json = try? MPSJSON.decoder.decode(JSONValue.self, from: Data(body)), let request = json.objectValue else {
+        guard let json = try? MPSJSON.decoder.decode(JSONValue.self, from: Data(body)), let given = json.objectValue else {
             return refuse(action: action, requestId: requestId, code: "InvalidParameter", message: "The request body is not a JSON object.")
         }
-        let context = request["SessionContext"]?.stringValue
+        let context = given["SessionContext"]?.stringValue
         if let problem = BatchProcessMediaValidator.validate(json).first {
             return refuse(action: action, requestId: requestId, code: problem.errorCode, message: "\(problem.field): \(problem.message)", sessionContext: context)
         }
+        // As MPS reads it: an optional member given as null is absent (and is not echoed back).
+        let request = BatchProcessMediaValidator.droppingNulls(json).objectValue ?? given
         let taskId = "24000030-BatchTask-" + Hex.encode(SecureRandom.bytes(count: 16))
         let (fault, task) = state.withLock { state -> (Fault, EmulatedTask) in
             let inputs = request["InputInfo"]?.arrayValue ?? []
@@ -189,12 +241,9 @@ public final class MPSEmulator: Service, Sendable {
 
     private enum Fault: Equatable { case none, hang, internalError }
 
-    private func describeBatchTaskDetail(body: [UInt8], requestId: String) -> Answer {
+    private func describeBatchTaskDetail(_ request: [String: JSONValue], requestId: String) -> Answer {
         let action = "DescribeBatchTaskDetail"
-        guard let json = try? MPSJSON.decoder.decode(JSONValue.self, from: Data(body)), let request = json.objectValue else {
-            return refuse(action: action, requestId: requestId, code: "InvalidParameter", message: "The request body is not a JSON object.")
-        }
-        for key in request.keys where key != "TaskId" {
+        for key in request.keys.sorted() where key != "TaskId" {
             return refuse(action: action, requestId: requestId, code: "UnknownParameter", message: "The parameter `\(key)` is not recognized.")
         }
         guard let taskId = request["TaskId"]?.stringValue, !taskId.isEmpty else {

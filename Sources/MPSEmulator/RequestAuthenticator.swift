@@ -3,7 +3,7 @@ import MPS
 
 /// Checks a Tencent Cloud API 3.0 request the way the real gateway does: a well-formed
 /// TC3-HMAC-SHA256 `Authorization`, a known SecretId, a timestamp within five minutes, and a
-/// signature over `content-type;host` and the exact body bytes.
+/// signature over `content-type;host` and the exact body bytes (for GET, the exact query string).
 struct RequestAuthenticator: Sendable {
     /// SecretId → SecretKey.
     let keys: [String: String]
@@ -15,9 +15,11 @@ struct RequestAuthenticator: Sendable {
         let message: String
     }
 
-    /// Verifies and returns the SecretId that signed the request.
+    /// Verifies and returns the SecretId that signed the request. For GET the signature covers
+    /// `query` (raw, as received) and an empty payload; for POST an empty query and `body`.
     func authenticate(
-        authorization: String?, timestamp: String?, host: String?, contentType: String?, body: [UInt8], now: Int64
+        method: String = "POST", query: String = "", authorization: String?, timestamp: String?, host: String?,
+        contentType: String?, body: [UInt8], now: Int64
     ) -> Result<String, Failure> {
         guard let authorization, let parsed = Self.parse(authorization) else {
             return .failure(Failure(code: "AuthFailure.InvalidAuthorization", message: "Authorization header is missing or malformed."))
@@ -40,7 +42,9 @@ struct RequestAuthenticator: Sendable {
             return .failure(Failure(code: "AuthFailure.SignatureFailure", message: "The provided credentials could not be validated. Please check your signature is correct."))
         }
         let signer = TC3Signer(credentials: TencentCloudCredentials(secretId: parsed.secretId, secretKey: secretKey))
-        let expected = signer.signature(for: TC3Signer.Request(host: host, contentType: contentType, payload: body, timestamp: timestamp))
+        let expected = signer.signature(for: TC3Signer.Request(
+            method: method, host: host, contentType: contentType, payload: body, timestamp: timestamp, query: query
+        ))
         guard ConstantTime.equals(Array(expected.utf8), Array(parsed.signature.utf8)) else {
             return .failure(Failure(code: "AuthFailure.SignatureFailure", message: "The provided credentials could not be validated. Please check your signature is correct."))
         }
