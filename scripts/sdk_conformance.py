@@ -9,6 +9,11 @@ DIR holds what the Swift tests captured:
                    into the SDK model with no "useless field" warning and no field dropped
                    (every key we sent is present when the SDK serialises the model back).
 Prints one line per check and a closing "N passed, N failed" line; exits 1 on any failure.
+
+Usage: sdk_conformance.py --describe-get ENDPOINT SECRET_ID SECRET_KEY TASK_ID SESSION_CONTEXT
+Calls DescribeBatchTaskDetail at ENDPOINT (http://host:port, e.g. the emulator) through the SDK
+with HttpProfile reqMethod GET (parameters in the query string, TC3 signed over it) and checks
+the answer names TASK_ID and SESSION_CONTEXT. Prints "describe-get: ok" or the failure; exits 1 on failure.
 """
 import glob
 import json
@@ -19,6 +24,8 @@ import warnings
 from datetime import datetime, timezone
 
 from tencentcloud.common import credential
+from tencentcloud.common.profile.client_profile import ClientProfile
+from tencentcloud.common.profile.http_profile import HttpProfile
 from tencentcloud.common.http.request import RequestInternal
 from tencentcloud.mps.v20190612 import models
 from tencentcloud.mps.v20190612.mps_client import MpsClient
@@ -75,7 +82,27 @@ def check_model(case):
     return None
 
 
+def describe_get(endpoint, secret_id, secret_key, task_id, session_context):
+    protocol, _, host = endpoint.partition("://")
+    profile = ClientProfile(httpProfile=HttpProfile(protocol=protocol, endpoint=host, reqMethod="GET"))
+    client = MpsClient(credential.Credential(secret_id, secret_key), "", profile)
+    request = models.DescribeBatchTaskDetailRequest()
+    request.TaskId = task_id
+    try:
+        response = client.DescribeBatchTaskDetail(request)
+    except Exception as error:
+        print("describe-get: FAIL %s: %s" % (type(error).__name__, error))
+        return 1
+    if response.TaskId != task_id or response.SessionContext != session_context:
+        print("describe-get: FAIL answered TaskId %r, SessionContext %r" % (response.TaskId, response.SessionContext))
+        return 1
+    print("describe-get: ok")
+    return 0
+
+
 def main():
+    if sys.argv[1] == "--describe-get":
+        return describe_get(*sys.argv[2:7])
     folder = sys.argv[1]
     passed = failed = 0
     checks = []

@@ -96,6 +96,29 @@ struct SDKConformanceTests {
     }
 }
 
+extension SDKConformanceTests {
+    /// The official SDK set to GET (HttpProfile reqMethod "GET": the parameters in the query
+    /// string, TC3 signed over it) gets a real DescribeBatchTaskDetail answer from the emulator.
+    @Test func theOfficialSDKDescribesATaskOverGET() async throws {
+        let python = try #require(SDKEnvironment.python, "MPSHOOK_SDK_PYTHON is not set but the SDK check is required")
+        try await withEmulatorAndClient(configuration: EmulatorConfiguration(processingTime: .seconds(30))) { running, client in
+            let taskId = try #require(try await client.batchProcessMedia(try request(requestJSON(sessionContext: "mh1:sdk-get"))).taskId)
+            let script = SDKEnvironment.repositoryRoot.appendingPathComponent("scripts/sdk_conformance.py").path
+            let child = try ChildProcess(
+                [python, script, "--describe-get", running.endpoint, EmulatorConfiguration.defaultSecretId,
+                 EmulatorConfiguration.defaultSecretKey, taskId, "mh1:sdk-get"],
+                environment: SDKEnvironment.environment
+            )
+            defer { child.removeFiles() }
+            let status = try await child.waitForExit(within: .seconds(60))
+            #expect(status == 0, "\(child.standardOutput)\(child.standardError)")
+            #expect(child.standardOutput.contains("describe-get: ok"))
+            #expect(running.emulator.calls.last?.action == "DescribeBatchTaskDetail")
+            #expect(running.emulator.calls.last?.errorCode == nil)
+        }
+    }
+}
+
 /// Where the SDK check finds its Python, and whether it must run.
 enum SDKEnvironment {
     static let environment = ProcessInfo.processInfo.environment
