@@ -28,6 +28,13 @@ public struct AppConfiguration: Sendable {
         Key(name: "MPSHOOK_DATABASE_CHECKOUT_TIMEOUT", defaultValue: "5", help: "seconds to wait for a free pooled connection", isSecret: false),
         Key(name: "MPSHOOK_HTTP_HOST", defaultValue: "127.0.0.1", help: "address the HTTP server binds", isSecret: false),
         Key(name: "MPSHOOK_HTTP_PORT", defaultValue: "8080", help: "port the HTTP server binds (0 picks a free one)", isSecret: false),
+        Key(name: "MPSHOOK_HTTP_IDLE_TIMEOUT", defaultValue: "75",
+            help: "seconds a keep-alive connection may wait for its next request (keep above the reverse proxy's upstream keep-alive timeout)", isSecret: false),
+        Key(name: "MPSHOOK_HTTP_HEADER_TIMEOUT", defaultValue: "10",
+            help: "seconds a request head may take, from the connection's opening or its first byte after a response", isSecret: false),
+        Key(name: "MPSHOOK_HTTP_BODY_TIMEOUT", defaultValue: "30", help: "seconds a request body may take after its head", isSecret: false),
+        Key(name: "MPSHOOK_HTTP_MAX_CONNECTIONS", defaultValue: "(auto)",
+            help: "most HTTP connections open at once; the one reaching it closes the connection idle the longest. auto: the descriptor limit less a reserve for the database pool, MPS calls and files, at most 16384", isSecret: false),
         Key(name: "MPSHOOK_JOBS_API", defaultValue: "loopback",
             help: "loopback: serve POST /v1/jobs and GET /v1/jobs/{id} to this machine only (mounted only when MPSHOOK_HTTP_HOST is loopback; proxied requests refused); off: not mounted", isSecret: false),
         Key(name: "MPSHOOK_MIGRATIONS_DIR", defaultValue: "(auto)",
@@ -108,6 +115,18 @@ public struct AppConfiguration: Sendable {
 
     /// Whether and to whom the jobs API is served.
     public var jobsAPI: JobsAPIMode
+
+    /// Timeouts and the connection limit of the HTTP server.
+    public var connections: ConnectionSettings
+
+    /// `MPSHOOK_HTTP_*_TIMEOUT` and `MPSHOOK_HTTP_MAX_CONNECTIONS`.
+    public struct ConnectionSettings: Sendable {
+        public var idleTimeout: Duration
+        public var headerTimeout: Duration
+        public var bodyTimeout: Duration
+        /// nil: derived from the descriptor limit (``ConnectionLimits/automaticMaximum(descriptorLimit:reserve:)``).
+        public var maximumConnections: Int?
+    }
 
     /// `MPSHOOK_JOBS_API`: the jobs API has no authentication yet, so it is for this machine only.
     public enum JobsAPIMode: String, Sendable {
@@ -194,6 +213,16 @@ public struct AppConfiguration: Sendable {
             throw ConfigurationError(key: "MPSHOOK_JOBS_API", message: "expected loopback or off, got \"\(jobsMode)\"")
         }
         jobsAPI = parsedJobsMode
+        var maximumConnections: Int?
+        if let raw = value("MPSHOOK_HTTP_MAX_CONNECTIONS"), raw.lowercased() != "auto" {
+            maximumConnections = try integer("MPSHOOK_HTTP_MAX_CONNECTIONS", 0, range: 2...1_000_000)
+        }
+        connections = ConnectionSettings(
+            idleTimeout: try seconds("MPSHOOK_HTTP_IDLE_TIMEOUT", 75, range: 0.1...86_400),
+            headerTimeout: try seconds("MPSHOOK_HTTP_HEADER_TIMEOUT", 10, range: 0.1...3600),
+            bodyTimeout: try seconds("MPSHOOK_HTTP_BODY_TIMEOUT", 30, range: 0.1...3600),
+            maximumConnections: maximumConnections
+        )
 
         let endpointText = value("MPSHOOK_MPS_ENDPOINT") ?? MPSEndpoint.china.url
         guard let endpoint = MPSEndpoint(endpointText) else {

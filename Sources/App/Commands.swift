@@ -41,6 +41,8 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         let configuration = try CommandSupport.loadConfiguration()
         let logger = CommandSupport.bootstrapLogging(configuration)
+        // Before anything opens descriptors: the HTTP connection limit is sized from this.
+        let descriptors = DescriptorLimit.raiseSoftToHard()
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         let migrator = try CommandSupport.loadMigrator(configuration)
@@ -68,6 +70,12 @@ struct ServeCommand: AsyncParsableCommand {
         )
         await readiness.check()
         logger.info("starting", metadata: configuration.redactedSummary)
+        if let (before, after) = descriptors {
+            logger.info(
+                "descriptor limit",
+                metadata: ["fd.soft_before": "\(before.soft)", "fd.soft": "\(after.soft)", "fd.hard": "\(after.hard)"]
+            )
+        }
         // Runs MPS calls (curl); shut down after the service group below.
         let threadPool = NIOThreadPool(numberOfThreads: 8)
         threadPool.start()

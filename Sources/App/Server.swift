@@ -85,6 +85,37 @@ public enum Server {
         return (services, doors)
     }
 
+    /// The HTTP timeouts and connection limit: the configured limit, or one derived from the
+    /// descriptor limit with a reserve for the database pool, MPS calls and files. A configured
+    /// limit above that budget is lowered to it: beyond it `accept()` would meet the descriptor
+    /// limit, where NIO's listener spins instead of backing off.
+    static func connectionLimits(
+        configuration: AppConfiguration, descriptorLimit: Int? = DescriptorLimit.current()?.soft, logger: Logger
+    ) -> ConnectionLimits {
+        let settings = configuration.connections
+        let reserve = ConnectionLimits.fixedReserve + configuration.database.maximumConnections + 2 * configuration.tuning.dispatchConcurrency
+        let budget = ConnectionLimits.automaticMaximum(descriptorLimit: descriptorLimit ?? 1024, reserve: reserve)
+        var maximum = settings.maximumConnections ?? budget
+        if maximum > budget, let descriptorLimit, descriptorLimit - reserve < maximum {
+            logger.warning(
+                "MPSHOOK_HTTP_MAX_CONNECTIONS is above what the descriptor limit allows: lowered",
+                metadata: ["http.max_connections": "\(budget)", "fd.limit": "\(descriptorLimit)"]
+            )
+            maximum = budget
+        }
+        logger.info(
+            "http connection limits",
+            metadata: [
+                "http.max_connections": "\(maximum)", "http.idle_timeout": "\(settings.idleTimeout)",
+                "http.header_timeout": "\(settings.headerTimeout)", "http.body_timeout": "\(settings.bodyTimeout)",
+            ]
+        )
+        return ConnectionLimits(
+            idleTimeout: settings.idleTimeout, headerTimeout: settings.headerTimeout, bodyTimeout: settings.bodyTimeout,
+            maximumConnections: maximum
+        )
+    }
+
     /// The application, with the database client and readiness monitor as services: on graceful
     /// shutdown the server stops accepting, finishes in-flight requests, then they stop.
     public static func makeApplication(
@@ -101,14 +132,21 @@ public enum Server {
             logger.warning("the jobs API is not mounted: MPSHOOK_HTTP_HOST is not a loopback address and it has no authentication yet")
         }
         let jobs = configuration.servesJobsAPI ? JobsController<BasicRequestContext>(client: client) : nil
-        // Listed before the server, so they stop after it: in-flight callbacks still commit.
+        let connectionGuard = ConnectionGuard(limits: connectionLimits(configuration: configuration, logger: logger), logger: logger)
+        // Listed before the server, so they stop after it: in-flight callbacks still commit,
+        // and the guard keeps closing stalled connections while the server drains.
         return Application(
             router: makeRouter(readiness: readiness, registry: registry, intake: spine.intake, jobs: jobs),
+            server: .guardedHTTP1(
+                connectionGuard: connectionGuard,
+                maximumBodySize: max(configuration.tuning.notifyMaximumBody, JobsConfiguration().maximumBodySize)
+            ),
             configuration: ApplicationConfiguration(
                 address: .hostname(configuration.httpHost, port: configuration.httpPort),
-                serverName: "mpshook"
+                serverName: "mpshook",
+                availableConnectionsDelegate: connectionGuard.gate
             ),
-            services: [client, readiness] + spine.services,
+            services: [connectionGuard, client, readiness] + spine.services,
             onServerRunning: { channel in
                 await onServerRunning(channel.localAddress.map { "\($0)" } ?? "unknown")
             },
