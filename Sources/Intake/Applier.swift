@@ -29,17 +29,31 @@ public final class Applier: Service, Sendable {
         self.logger = logger
     }
 
+    /// Applies until graceful shutdown. A transient failure (the database away, a timeout, a
+    /// lost conflict) leaves the notifications pending and is retried with a growing pause;
+    /// stopping mid-batch is routine (the batch rolls back and is applied later), not an error.
     public func run() async throws {
         await cancelWhenGracefulShutdown {
             var listener: PostgresNotifications.Iterator?
+            var backoff = RetryBackoff()
             while !Task.isCancelled {
                 if listener == nil {
                     listener = try? await self.client.listen([NotificationStore.notificationsChannel]).makeAsyncIterator()
                 }
                 do {
                     while try await self.applyBatch() > 0, !Task.isCancelled {}
+                    backoff.reset()
                 } catch {
-                    self.logger.error("applying notifications failed", metadata: ["error": "\(error)"])
+                    if Task.isCancelled { break }
+                    let pause = backoff.next()
+                    let metadata: Logger.Metadata = ["error": "\(error)", "retry.in_ms": "\(pause / .milliseconds(1))"]
+                    if Self.isTransient(error) {
+                        self.logger.warning("applying notifications failed for now; they stay pending", metadata: metadata)
+                    } else {
+                        self.logger.error("applying notifications failed", metadata: metadata)
+                    }
+                    try? await Task.sleep(for: pause)
+                    continue
                 }
                 guard var iterator = listener else {
                     try? await Task.sleep(for: self.pollInterval)
@@ -57,6 +71,13 @@ public final class Applier: Service, Sendable {
         }
     }
 
+    /// A failure worth retrying later (see ``PostgresError/isTransient``): the notification
+    /// stays pending instead of being marked `failed`.
+    static func isTransient(_ error: any Error) -> Bool {
+        if let error = error as? PostgresError { return error.isTransient }
+        return error is CancellationError
+    }
+
     /// Applies up to one batch of pending notifications; returns how many it took.
     ///
     /// The batch is applied in one transaction with a few statements that each cover it
@@ -72,7 +93,7 @@ public final class Applier: Service, Sendable {
             }
             ApplierMetrics.count(outcomes)
             return outcomes.count
-        } catch let error as PostgresError where error.isConnectionLoss {
+        } catch where Self.isTransient(error) {
             throw error
         } catch {
             logger.warning("a notification batch failed to apply; applying its notifications one by one", metadata: ["error": "\(error)"])
@@ -90,7 +111,8 @@ public final class Applier: Service, Sendable {
                 }
                 ApplierMetrics.count(outcomes)
                 taken += outcomes.count
-            } catch let error as PostgresError where error.isConnectionLoss {
+            } catch where Self.isTransient(error) {
+                // Not the notification's fault: it stays pending and is retried later.
                 throw error
             } catch {
                 let reason = (error as? PostgresError).map { "\($0)" } ?? "\(error)"
@@ -181,6 +203,22 @@ public final class Applier: Service, Sendable {
         if rows.count > 0 { try await client.notify(NotificationStore.notificationsChannel) }
         return rows.count
     }
+}
+
+/// The pause before retrying after a failure: doubling from half a second up to 30 seconds,
+/// back to the start after a success.
+struct RetryBackoff {
+    private static let first = Duration.milliseconds(500)
+    private static let longest = Duration.seconds(30)
+    private var current: Duration?
+
+    mutating func next() -> Duration {
+        let pause = current.map { min(Self.longest, $0 * 2) } ?? Self.first
+        current = pause
+        return pause
+    }
+
+    mutating func reset() { current = nil }
 }
 
 /// Notifications applied, by outcome; counted after their transaction committed.

@@ -95,6 +95,8 @@ public struct Migrator: Sendable {
     public func migrate(_ client: PostgresClient, logger: Logger) async throws(PostgresError) -> [Migration] {
         let connection = try await client.lease()
         defer { client.release(connection) }
+        // Waiting for another process's migrations, and a migration itself, may take long.
+        try await connection.disableStatementTimeout()
         _ = try await connection.query("SELECT pg_advisory_lock(\(Self.lockKey))")
         do {
             let applied = try await applyPending(on: connection, logger: logger)

@@ -14,6 +14,8 @@ public final class PostgresClient: Sendable, Service {
     /// The configuration the client was made with.
     public let configuration: PostgresConfiguration
     private let threadPool: NIOThreadPool
+    /// One thread for cancel requests, which block while they connect (see ``PostgresConnection``).
+    private let cancelThread: NIOThreadPool
     private let logger: Logger
     private let state: Mutex<PoolBox>
 
@@ -33,6 +35,8 @@ public final class PostgresClient: Sendable, Service {
         self.logger = logger
         self.threadPool = NIOThreadPool(numberOfThreads: configuration.maximumConnections + configuration.maximumListeners)
         self.threadPool.start()
+        self.cancelThread = NIOThreadPool(numberOfThreads: 1)
+        self.cancelThread.start()
         self.state = Mutex(PoolBox(machine: ConnectionPoolState(maximumConnections: configuration.maximumConnections)))
     }
 
@@ -94,12 +98,14 @@ public final class PostgresClient: Sendable, Service {
     /// The sequence throws ``PostgresError/Code/connectionClosed`` when that connection is lost;
     /// callers re-subscribe and re-scan, since notifications sent meanwhile are gone.
     public func listen(_ channels: [String]) async throws(PostgresError) -> PostgresNotifications {
-        let connection = try await PostgresConnection.connect(configuration, threadPool: threadPool)
+        let connection = try await PostgresConnection.connect(configuration, threads: threads)
         for channel in channels {
             _ = try await connection.query(PostgresQuery(unsafeSQL: "LISTEN " + quotedIdentifier(channel)))
         }
         return PostgresNotifications(connection: connection)
     }
+
+    private var threads: ConnectionThreads { ConnectionThreads(blocking: threadPool, cancels: cancelThread) }
 
     // MARK: Service
 
@@ -134,6 +140,8 @@ public final class PostgresClient: Sendable, Service {
         } catch {
             logger.debug("thread pool shutdown failed", metadata: ["error": "\(error)"])
         }
+        // Not awaited: a cancel request to an unreachable server may still be connecting.
+        cancelThread.shutdownGracefully { _ in }
     }
 
     /// Counts for metrics and tests: connections open, idle, leased, and waiters queued.
@@ -178,7 +186,7 @@ public final class PostgresClient: Sendable, Service {
     /// Opens a connection in a creation slot the state machine granted.
     private func create() async throws(PostgresError) -> PostgresConnection {
         do {
-            let connection = try await PostgresConnection.connect(configuration, threadPool: threadPool)
+            let connection = try await PostgresConnection.connect(configuration, threads: threads)
             state.withLock { $0.machine.connectionCreated() }
             return connection
         } catch {
@@ -189,7 +197,7 @@ public final class PostgresClient: Sendable, Service {
     }
 
     func release(_ connection: PostgresConnection) {
-        let reusable = connection.isUsable && connection.isIdleOutsideTransaction
+        let reusable = connection.isReusable && connection.isIdleOutsideTransaction
         let handover = state.withLock { $0.machine.release(connection, reusable: reusable) }
         perform(handover)
     }

@@ -14,6 +14,13 @@ public struct PostgresConfiguration: Sendable {
     public var maximumListeners: Int
     /// `application_name` shown in `pg_stat_activity` (a URL may override it).
     public var applicationName: String
+    /// The server-side `statement_timeout` of every connection (nil: none). A statement that
+    /// runs longer fails with SQLSTATE 57014 and the connection stays usable.
+    public var statementTimeout: Duration?
+    /// How long past `statementTimeout` the client still waits for an answer before it sends a
+    /// cancel request, and then again before it gives the connection up (shuts its socket down,
+    /// so the pool replaces it). A server that stopped answering cannot time itself out.
+    public var statementTimeoutGrace: Duration
 
     public init(
         url: String,
@@ -21,7 +28,9 @@ public struct PostgresConfiguration: Sendable {
         connectTimeout: Duration = .seconds(5),
         checkoutTimeout: Duration = .seconds(5),
         maximumListeners: Int = 4,
-        applicationName: String = "mpshook"
+        applicationName: String = "mpshook",
+        statementTimeout: Duration? = .seconds(30),
+        statementTimeoutGrace: Duration = .seconds(5)
     ) {
         self.url = url
         self.maximumConnections = max(1, maximumConnections)
@@ -29,6 +38,8 @@ public struct PostgresConfiguration: Sendable {
         self.checkoutTimeout = checkoutTimeout
         self.maximumListeners = max(1, maximumListeners)
         self.applicationName = applicationName
+        self.statementTimeout = statementTimeout.flatMap { $0 > .zero ? $0 : nil }
+        self.statementTimeoutGrace = max(.milliseconds(100), statementTimeoutGrace)
     }
 
     /// The URL with any password replaced by `***`, safe to print.

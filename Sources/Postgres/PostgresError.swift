@@ -69,6 +69,23 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible, CustomDeb
         code == .connectionClosed || code == .connectionFailed || (sqlState?.isConnectionException ?? false)
     }
 
+    /// True when trying again later may succeed: the connection was lost or could not be made,
+    /// the statement timed out or was cancelled (57014, a `lock_timeout` 55P03), it lost a
+    /// serialization conflict or deadlock (40001, 40P01), the server lacked resources (class 53),
+    /// no connection became free in time, the pool is shutting down, or the caller was
+    /// cancelled. False for everything the data or the SQL itself causes: retrying that fails
+    /// the same way.
+    public var isTransient: Bool {
+        switch code {
+        case .connectionClosed, .connectionFailed, .checkoutTimeout, .poolClosed, .cancelled:
+            return true
+        case .server:
+            return sqlState?.isTransient ?? false
+        default:
+            return false
+        }
+    }
+
     public var description: String {
         var parts = ["PostgresError(\(code)"]
         if let sqlState { parts.append("sqlState: \(sqlState.rawValue)") }
@@ -105,6 +122,7 @@ public struct SQLState: Hashable, Sendable, CustomStringConvertible {
     public static let serializationFailure = SQLState("40001")
     public static let deadlockDetected = SQLState("40P01")
     public static let queryCanceled = SQLState("57014")
+    public static let lockNotAvailable = SQLState("55P03")
     public static let adminShutdown = SQLState("57P01")
     public static let crashShutdown = SQLState("57P02")
     public static let cannotConnectNow = SQLState("57P03")
@@ -117,6 +135,14 @@ public struct SQLState: Hashable, Sendable, CustomStringConvertible {
     /// Class 08 (connection exception) or an operator intervention that ends the session.
     public var isConnectionException: Bool {
         rawValue.hasPrefix("08") || self == .adminShutdown || self == .crashShutdown || self == .cannotConnectNow
+    }
+
+    /// A failure of the moment rather than of the statement: connection exceptions, a timeout
+    /// or cancel (57014, 55P03), a lost serialization conflict or deadlock (40001, 40P01), or
+    /// insufficient resources (class 53: disk full, out of memory, too many connections).
+    public var isTransient: Bool {
+        isConnectionException || rawValue.hasPrefix("53")
+            || [.queryCanceled, .lockNotAvailable, .serializationFailure, .deadlockDetected].contains(self)
     }
 
     public var description: String { rawValue }
