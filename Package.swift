@@ -20,6 +20,9 @@ let package = Package(
         .library(name: "Curl", targets: ["Curl"]),
         .library(name: "Hashing", targets: ["Hashing"]),
         .library(name: "MPS", targets: ["MPS"]),
+        // For the fuzzers (Fuzz/Package.swift), which can only depend on products.
+        .library(name: "Correlation", targets: ["Correlation"]),
+        .library(name: "Jobs", targets: ["Jobs"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
