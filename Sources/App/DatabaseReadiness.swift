@@ -5,8 +5,10 @@ public import ServiceLifecycle
 import Synchronization
 
 /// Watches the database in the background so `/readyz` answers at once, never blocking on a
-/// hung server: ready means the last check, at most a few intervals ago, reached the database
-/// and found every migration applied.
+/// hung server: ready means the last check, at most a few intervals ago, reached the database,
+/// found every migration applied and could take the lock a write to `notifications` needs
+/// (so a locked table is not ready), and every check added with ``require(_:)`` (the door's
+/// own commits completing) passes now.
 public final class DatabaseReadiness: Service, Sendable {
     /// What `/readyz` reports.
     public enum State: Sendable, Equatable {
@@ -24,6 +26,7 @@ public final class DatabaseReadiness: Service, Sendable {
     private let interval: Duration
     private let logger: Logger
     private let observation = Mutex(Observation())
+    private let requirements = Mutex<[@Sendable () -> String?]>([])
 
     public init(client: PostgresClient, migrator: Migrator, interval: Duration, logger: Logger) {
         self.client = client
@@ -35,13 +38,28 @@ public final class DatabaseReadiness: Service, Sendable {
     /// The current verdict. A check that has not succeeded for three intervals (a hung
     /// database) counts as not ready even while that check is still waiting.
     public var state: State {
-        observation.withLock { observed in
+        let database = observation.withLock { observed -> State in
             if let reason = observed.lastReason { return .notReady(reason: reason) }
             guard let lastSuccess = observed.lastSuccess,
                 ContinuousClock.now - lastSuccess <= interval * 3 + .seconds(1)
             else { return .notReady(reason: "database check overdue: the database is not answering") }
             return .ready
         }
+        guard database == .ready else { return database }
+        for check in requirements.withLock({ $0 }) {
+            if let reason = check() { return .notReady(reason: reason) }
+        }
+        return .ready
+    }
+
+    /// How long the write probe waits for the `notifications` table's lock: well inside an
+    /// interval, so a locked table shows within one check.
+    private var lockTimeout: Duration { max(.milliseconds(50), min(.seconds(1), interval / 2)) }
+
+    /// Adds a check of this process's own ability to store: not ready while it returns a
+    /// reason. Called on every `/readyz`, so it must answer at once.
+    public func require(_ check: @escaping @Sendable () -> String?) {
+        requirements.withLock { $0.append(check) }
     }
 
     /// Checks once now and records the result.
@@ -49,9 +67,11 @@ public final class DatabaseReadiness: Service, Sendable {
         let reason: String?
         do {
             let status = try await migrator.status(client)
-            reason = status.isCurrent
-                ? nil
-                : "\(status.pending.count) pending migration(s) (first: \(status.pending[0].name)); run `mpshook migrate`"
+            if status.isCurrent {
+                reason = try await writeProbe()
+            } else {
+                reason = "\(status.pending.count) pending migration(s) (first: \(status.pending[0].name)); run `mpshook migrate`"
+            }
         } catch {
             reason = error.isConnectionLoss ? "database unreachable: \(error.reason)" : "\(error)"
         }
@@ -67,6 +87,25 @@ public final class DatabaseReadiness: Service, Sendable {
             } else {
                 logger.info("ready: database reachable and migrations current")
             }
+        }
+    }
+
+    /// Takes, and gives back at once, the lock an INSERT into `notifications` takes (ROW
+    /// EXCLUSIVE), waiting at most `lockTimeout`: a table locked by another session (a
+    /// migration, a manual `LOCK TABLE`) cannot store callbacks. Returns why not, or nil.
+    private func writeProbe() async throws(PostgresError) -> String? {
+        let lockTimeout = Int(lockTimeout / .milliseconds(1))
+        do {
+            try await client.withTransaction { connection in
+                _ = try await connection.query(PostgresQuery(unsafeSQL: "SET LOCAL lock_timeout = \(lockTimeout)"))
+                _ = try await connection.query("LOCK TABLE notifications IN ROW EXCLUSIVE MODE")
+            }
+            return nil
+        } catch let error as PostgresError {
+            guard error.sqlState == .lockNotAvailable else { throw error }
+            return "the notifications table cannot be written now: another session holds a lock on it"
+        } catch {
+            throw PostgresError(code: .cancelled, reason: "the write probe was cancelled")
         }
     }
 

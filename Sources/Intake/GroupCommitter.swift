@@ -81,6 +81,12 @@ public final class GroupCommitter: Service, Sendable {
     public enum Health: Sendable, Equatable {
         case healthy
         case unhealthy(reason: String)
+
+        /// Why it is unhealthy; nil when healthy.
+        public var reason: String? {
+            if case .unhealthy(let reason) = self { return reason }
+            return nil
+        }
     }
 
     /// What waits, for metrics and tests.

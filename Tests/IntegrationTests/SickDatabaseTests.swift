@@ -1,10 +1,14 @@
+import App
 import Correlation
 import Foundation
 import Hashing
+import Hummingbird
+import HummingbirdTesting
 import Intake
 import Logging
 import MPS
 import Postgres
+import Prometheus
 import Store
 import Synchronization
 import Testing
@@ -252,6 +256,102 @@ struct SickDatabaseTests {
                 }
                 #expect(logs.lines.filter { $0.level >= .error }.map(\.message) == [])
                 #expect(try await Self.outcome(url) == "pending")
+            }
+        }
+    }
+}
+
+extension SickDatabaseTests {
+    /// Runs `body` with `/readyz` served over a migrated database and a running readiness
+    /// monitor (checking every 100 ms).
+    static func withReadiness(
+        _ body: @Sendable (_ url: String, _ readiness: DatabaseReadiness, _ http: any TestClientProtocol) async throws -> Void
+    ) async throws {
+        let migrator = try Self.migrator.get()
+        try await TestDatabase.withFreshDatabase { url in
+            try await TestDatabase.withClient(url: url) { client in
+                try await migrator.migrate(client, logger: Self.quiet)
+                let readiness = DatabaseReadiness(client: client, migrator: migrator, interval: .milliseconds(100), logger: Self.quiet)
+                let app = Application(router: Server.makeRouter(readiness: readiness, registry: PrometheusCollectorRegistry()), logger: Self.quiet)
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask { try await readiness.run() }
+                    defer { group.cancelAll() }
+                    try await app.test(.router) { http in try await body(url, readiness, http) }
+                }
+            }
+        }
+    }
+
+    /// Polls `/readyz` until it answers `status`; returns the last body, or nil when it never did.
+    static func readyz(_ http: any TestClientProtocol, becomes status: HTTPResponse.Status, within limit: Duration = .seconds(3)) async throws -> String? {
+        let deadline = ContinuousClock.now + limit
+        while true {
+            let response = try await http.execute(uri: "/readyz", method: .get)
+            if response.status == status { return String(buffer: response.body) }
+            if ContinuousClock.now >= deadline { return nil }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+    }
+
+    /// While another session holds the notifications table locked, nothing can be stored, so
+    /// the replica is not ready; it is again once the lock is gone.
+    @Test func readyzIsUnavailableWhileTheNotificationsTableIsLocked() async throws {
+        try await Self.withReadiness { url, _, http in
+            #expect(try await Self.readyz(http, becomes: .ok) != nil)
+            try await Self.whileLocked(url: url, "LOCK TABLE notifications IN ACCESS EXCLUSIVE MODE") {
+                let body = try await Self.readyz(http, becomes: .serviceUnavailable)
+                #expect(body?.contains("notifications") == true, "\(body ?? "still ready")")
+                #expect(body?.contains("\"reason\"") == true)
+            }
+            #expect(try await Self.readyz(http, becomes: .ok) != nil)
+        }
+    }
+
+    /// A writer whose commits hang until released, standing in for a stalled database.
+    final class HeldWriter: NotificationWriter {
+        private let gate = Mutex<[CheckedContinuation<Void, Never>]?>([])
+
+        func release() {
+            let waiting = gate.withLock { gate in
+                defer { gate = nil }
+                return gate ?? []
+            }
+            for continuation in waiting { continuation.resume() }
+        }
+
+        func insert(_ batch: [IncomingNotification]) async throws(PostgresError) -> [Bool] {
+            await withCheckedContinuation { continuation in
+                let held = gate.withLock { gate -> Bool in
+                    gate?.append(continuation)
+                    return gate != nil
+                }
+                if !held { continuation.resume() }
+            }
+            return batch.map { _ in true }
+        }
+    }
+
+    /// The door's own commits stalling make the replica not ready, even while the database
+    /// answers the readiness check.
+    @Test func readyzIsUnavailableWhileTheDoorsCommitsStall() async throws {
+        try await Self.withReadiness { _, readiness, http in
+            let writer = HeldWriter()
+            let committer = GroupCommitter(
+                store: writer, linger: .zero, limits: .init(stallAfter: .milliseconds(200)), logger: Self.quiet
+            )
+            readiness.require { committer.health.reason }
+            #expect(try await Self.readyz(http, becomes: .ok) != nil)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await committer.run() }
+                group.addTask {
+                    let notification = ApplierIntegrationTests.notification(CorrelationId().sessionContext, ["SUCCESS"])
+                    _ = try? await committer.submit(notification, timeout: .seconds(10))
+                }
+                let body = try await Self.readyz(http, becomes: .serviceUnavailable)
+                #expect(body?.contains("notification commit") == true, "\(body ?? "still ready")")
+                writer.release()
+                #expect(try await Self.readyz(http, becomes: .ok) != nil)
+                group.cancelAll()
             }
         }
     }
