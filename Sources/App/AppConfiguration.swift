@@ -26,6 +26,8 @@ public struct AppConfiguration: Sendable {
         Key(name: "MPSHOOK_DATABASE_POOL_SIZE", defaultValue: "10", help: "maximum pooled database connections", isSecret: false),
         Key(name: "MPSHOOK_DATABASE_CONNECT_TIMEOUT", defaultValue: "5", help: "seconds to open a database connection", isSecret: false),
         Key(name: "MPSHOOK_DATABASE_CHECKOUT_TIMEOUT", defaultValue: "5", help: "seconds to wait for a free pooled connection", isSecret: false),
+        Key(name: "MPSHOOK_DATABASE_STATEMENT_TIMEOUT", defaultValue: "30",
+            help: "seconds a statement may run (server statement_timeout; an unanswered one is cancelled, then its connection dropped, 5 s later each); 0: no limit", isSecret: false),
         Key(name: "MPSHOOK_HTTP_HOST", defaultValue: "127.0.0.1", help: "address the HTTP server binds", isSecret: false),
         Key(name: "MPSHOOK_HTTP_PORT", defaultValue: "8080", help: "port the HTTP server binds (0 picks a free one)", isSecret: false),
         Key(name: "MPSHOOK_HTTP_IDLE_TIMEOUT", defaultValue: "75",
@@ -59,6 +61,8 @@ public struct AppConfiguration: Sendable {
             help: "the header the trusted reverse proxy puts the caller's address in", isSecret: false),
         Key(name: "MPSHOOK_INTAKE_BATCH_SIZE", defaultValue: "64", help: "most callbacks stored in one group commit", isSecret: false),
         Key(name: "MPSHOOK_INTAKE_WRITERS", defaultValue: "2", help: "group commits in flight at once (the second fills while the first commits)", isSecret: false),
+        Key(name: "MPSHOOK_INTAKE_QUEUE_LIMIT", defaultValue: "4096", help: "callbacks waiting for a group commit at most; past it they get 503 at once", isSecret: false),
+        Key(name: "MPSHOOK_INTAKE_QUEUE_BYTES", defaultValue: "67108864", help: "bytes of callbacks waiting for a group commit at most; past it they get 503 at once", isSecret: false),
         Key(name: "MPSHOOK_INTAKE_LINGER_MS", defaultValue: "1", help: "milliseconds a group commit waits after its oldest callback for others to join", isSecret: false),
         Key(name: "MPSHOOK_APPLIER_BATCH_SIZE", defaultValue: "256", help: "most stored notifications applied in one transaction", isSecret: false),
         Key(name: "MPSHOOK_DISPATCH_CONCURRENCY", defaultValue: "8", help: "BatchProcessMedia calls in flight at once from this process", isSecret: false),
@@ -103,6 +107,9 @@ public struct AppConfiguration: Sendable {
         public var intakeBatchSize: Int
         public var intakeLinger: Duration
         public var intakeWriters: Int
+        /// Callbacks (and their bytes) queued for the group commit at most.
+        public var intakeQueueLimit: Int
+        public var intakeQueueBytes: Int
         public var applierBatchSize: Int
         public var dispatchConcurrency: Int
         public var mpsCallsPerSecond: Int
@@ -189,7 +196,8 @@ public struct AppConfiguration: Sendable {
             url: value("MPSHOOK_DATABASE_URL") ?? "postgresql://postgres@127.0.0.1:5432/mpshook",
             maximumConnections: try integer("MPSHOOK_DATABASE_POOL_SIZE", 10, range: 1...500),
             connectTimeout: try seconds("MPSHOOK_DATABASE_CONNECT_TIMEOUT", 5, range: 1...300),
-            checkoutTimeout: try seconds("MPSHOOK_DATABASE_CHECKOUT_TIMEOUT", 5, range: 0.01...300)
+            checkoutTimeout: try seconds("MPSHOOK_DATABASE_CHECKOUT_TIMEOUT", 5, range: 0.01...300),
+            statementTimeout: try seconds("MPSHOOK_DATABASE_STATEMENT_TIMEOUT", 30, range: 0...86_400)
         )
         httpHost = value("MPSHOOK_HTTP_HOST") ?? "127.0.0.1"
         httpPort = try integer("MPSHOOK_HTTP_PORT", 8080, range: 0...65535)
@@ -238,6 +246,8 @@ public struct AppConfiguration: Sendable {
             intakeBatchSize: try integer("MPSHOOK_INTAKE_BATCH_SIZE", 64, range: 1...4096),
             intakeLinger: .microseconds(try integer("MPSHOOK_INTAKE_LINGER_MS", 1, range: 0...1000) * 1000),
             intakeWriters: try integer("MPSHOOK_INTAKE_WRITERS", 2, range: 1...8),
+            intakeQueueLimit: try integer("MPSHOOK_INTAKE_QUEUE_LIMIT", 4096, range: 1...1_000_000),
+            intakeQueueBytes: try integer("MPSHOOK_INTAKE_QUEUE_BYTES", 64 << 20, range: 1024...(16 << 30)),
             applierBatchSize: try integer("MPSHOOK_APPLIER_BATCH_SIZE", 256, range: 1...10_000),
             dispatchConcurrency: try integer("MPSHOOK_DISPATCH_CONCURRENCY", 8, range: 1...256),
             mpsCallsPerSecond: try integer("MPSHOOK_MPS_CALLS_PER_SECOND", 20, range: 1...1000),

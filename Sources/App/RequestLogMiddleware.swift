@@ -2,7 +2,9 @@ public import Hummingbird
 import Logging
 
 /// Logs each request's method, path (never the query string: callback URLs carry tokens),
-/// status and duration, at `debug` for success and `info` for server errors.
+/// status and duration, at `debug`, and at `info` for server errors other than 503: a 503 is
+/// an answer the handler chose and reports itself (the door, rate-limited; `/readyz`, polled by
+/// load balancers), and one line per 503 floods the logs during an outage.
 public struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
     public init() {}
 
@@ -25,7 +27,7 @@ public struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
         let elapsed = ContinuousClock.now - started
         let milliseconds = Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000
         context.logger.log(
-            level: status >= 500 ? .info : .debug,
+            level: status >= 500 && status != 503 ? .info : .debug,
             "request",
             metadata: [
                 "http.method": "\(request.method.rawValue)",

@@ -34,15 +34,18 @@ public enum Server {
     }
 
     /// The spine's services for `configuration`: with callback keys, the NotifyUrl door (its
-    /// writer) and the applier; with MPS credentials as well, the dispatcher.
+    /// writer) and the applier; with MPS credentials as well, the dispatcher. With `readiness`,
+    /// the door's commits stalling or failing make the replica not ready.
     public static func makeSpine(
-        configuration: AppConfiguration, client: PostgresClient, http: CurlClient, logger: Logger
+        configuration: AppConfiguration, client: PostgresClient, http: CurlClient, logger: Logger, readiness: DatabaseReadiness? = nil
     ) -> (services: [any Service], intake: [(IntakeController<BasicRequestContext>, String)]) {
         guard let callbacks = configuration.callbacks else { return ([], []) }
         let tuning = configuration.tuning
         let committer = GroupCommitter(
-            client: client, batchSize: tuning.intakeBatchSize, linger: tuning.intakeLinger, writers: tuning.intakeWriters, logger: logger
+            client: client, batchSize: tuning.intakeBatchSize, linger: tuning.intakeLinger, writers: tuning.intakeWriters,
+            limits: GroupCommitter.Limits(rows: tuning.intakeQueueLimit, bytes: tuning.intakeQueueBytes), logger: logger
         )
+        readiness?.require { committer.health.reason }
         let intakeConfiguration = IntakeConfiguration(
                 tokens: callbacks.tokens,
                 verifier: NotificationVerifier(notifyKey: callbacks.notifyKey, allowedSkew: Int64(tuning.notifySkewSeconds)),
@@ -127,7 +130,7 @@ public enum Server {
         logger: Logger,
         onServerRunning: @escaping @Sendable (String) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
-        let spine = makeSpine(configuration: configuration, client: client, http: http, logger: logger)
+        let spine = makeSpine(configuration: configuration, client: client, http: http, logger: logger, readiness: readiness)
         if configuration.jobsAPI == .loopback, !configuration.servesJobsAPI {
             logger.warning("the jobs API is not mounted: MPSHOOK_HTTP_HOST is not a loopback address and it has no authentication yet")
         }

@@ -27,6 +27,8 @@ public struct IntakeController<Context: RequestContext>: Sendable {
 
     let configuration: IntakeConfiguration
     let storage: Storage
+    /// One "answered 503" line per 5 s at most: an outage must not flood the logs.
+    private let unavailableLog = LogThrottle(interval: .seconds(5))
 
     public init(configuration: IntakeConfiguration, committer: GroupCommitter) {
         self.init(configuration: configuration, storage: .groupCommit(committer))
@@ -96,7 +98,11 @@ public struct IntakeController<Context: RequestContext>: Sendable {
             return Self.json(.ok, outcome == .stored ? #"{"status":"stored"}"# : #"{"status":"duplicate"}"#)
         } catch {
             IntakeMetrics.unavailable.increment()
-            context.logger.warning("notification not stored; answered 503", metadata: ["error": "\(Self.describe(error))"])
+            if let suppressed = unavailableLog.admit() {
+                context.logger.warning("notification not stored; answered 503", metadata: [
+                    "error": "\(Self.describe(error))", "log.suppressed": "\(suppressed)",
+                ])
+            }
             return Self.problem(.serviceUnavailable, "the notification could not be stored now; retry")
         }
     }
