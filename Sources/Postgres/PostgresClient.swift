@@ -5,7 +5,9 @@ public import ServiceLifecycle
 import Synchronization
 
 /// A pool of PostgreSQL connections with a maximum size, queued waiters, a checkout timeout
-/// and transparent replacement of connections the server closed.
+/// and transparent replacement of connections the server closed. Every statement ends: the
+/// configured statement timeout applies on the server, and a statement the server never
+/// answers is cancelled and its connection replaced (see ``PostgresConnection``).
 ///
 /// Run it as a `Service` in the application's `ServiceGroup`: it shuts down (failing waiters,
 /// closing connections, stopping its thread pool) on graceful shutdown. Outside a group, call

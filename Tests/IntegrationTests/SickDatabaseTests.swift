@@ -141,7 +141,16 @@ struct SickDatabaseTests {
                         return error
                     }
                 }
-                try? await Task.sleep(for: .milliseconds(300))
+                // Cancel only once the statement runs on the server.
+                let running = try? await TestDatabase.withClient(url: try TestDatabase.serverURL(), maximumConnections: 1) { admin in
+                    try await TestDatabase.eventually {
+                        let rows = try await admin.query(
+                            "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND query = 'SELECT pg_sleep(20)'"
+                        )
+                        return try rows[0].decode(Int.self, at: 0) == 1
+                    }
+                }
+                #expect(running == true)
                 group.cancelAll()
                 return await group.next() ?? nil
             }
