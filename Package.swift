@@ -195,8 +195,12 @@ let package = Package(
             path: "deploy/bench/mpshook-bench"
         ),
 
-        // Shared helpers for tests (child processes), not shipped.
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        // Shared helpers for tests (child processes, reserved ports, captured logs), not shipped.
+        .target(
+            name: "TestSupport",
+            dependencies: [.product(name: "Logging", package: "swift-log")],
+            path: "Tests/TestSupport"
+        ),
 
         // Tests: one target per module, plus the integration tests that need a real PostgreSQL.
         .testTarget(name: "HashingTests", dependencies: ["Hashing"]),

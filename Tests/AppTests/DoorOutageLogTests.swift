@@ -9,6 +9,7 @@ import NIOCore
 import Postgres
 import Prometheus
 import Testing
+import TestSupport
 
 @testable import App
 

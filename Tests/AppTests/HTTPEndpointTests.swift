@@ -6,6 +6,7 @@ import NIOCore
 import Postgres
 import Prometheus
 import Testing
+import TestSupport
 
 @testable import App
 

@@ -26,14 +26,8 @@ struct ApplierIntegrationTests {
         try await TestDatabase.withFreshDatabase { url in
             try await TestDatabase.withClient(url: url) { client in
                 try await migrator.migrate(client, logger: Self.quiet)
-                let correlation = CorrelationId()
-                let job = NewJob(steps: [NewStep(
-                    correlationId: correlation.uuid, sessionContext: correlation.sessionContext,
-                    request: JSONBText("{}"), inputURLs: ["https://e.com/a.mp4", "https://e.com/b.mp4"]
-                )])
-                _ = try await JobStore(client: client).create(job)
-                _ = try await client.query("UPDATE steps SET state = \(state), task_id = 't-1' WHERE id = \(job.steps[0].id)")
-                try await body(Fixture(client: client, correlation: correlation, stepId: job.steps[0].id, jobId: job.id))
+                let (correlation, jobId, stepId) = try await TestDatabase.createStep(client, inputs: 2, state: state)
+                try await body(Fixture(client: client, correlation: correlation, stepId: stepId, jobId: jobId))
             }
         }
     }

@@ -300,14 +300,8 @@ struct IntakeIntegrationTests {
 extension IntakeIntegrationTests {
     /// A submitted step with one input, as the dispatcher leaves it.
     static func submittedStep(_ client: PostgresClient) async throws -> (correlation: CorrelationId, step: UUID) {
-        let correlation = CorrelationId()
-        let job = NewJob(steps: [NewStep(
-            correlationId: correlation.uuid, sessionContext: correlation.sessionContext,
-            request: JSONBText("{}"), inputURLs: ["https://e.com/a.mp4"]
-        )])
-        _ = try await JobStore(client: client).create(job)
-        _ = try await client.query("UPDATE steps SET state = 'submitted', task_id = 't-1' WHERE id = \(job.steps[0].id)")
-        return (correlation, job.steps[0].id)
+        let (correlation, _, stepId) = try await TestDatabase.createStep(client, state: "submitted")
+        return (correlation, stepId)
     }
 
     static func output(_ client: PostgresClient, step: UUID) async throws -> (status: String, path: String?) {

@@ -12,6 +12,7 @@ import Prometheus
 import Store
 import Synchronization
 import Testing
+import TestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -27,21 +28,9 @@ struct SickDatabaseTests {
         url: String, maximumConnections: Int = 1, statementTimeout: Duration? = .seconds(1), grace: Duration = .seconds(1),
         _ body: (PostgresClient) async throws -> Result
     ) async throws -> Result {
-        let client = PostgresClient(
-            configuration: PostgresConfiguration(
-                url: url, maximumConnections: maximumConnections, connectTimeout: .seconds(5), checkoutTimeout: .seconds(5),
-                statementTimeout: statementTimeout, statementTimeoutGrace: grace
-            ),
-            logger: quiet
+        try await TestDatabase.withClient(
+            url: url, maximumConnections: maximumConnections, statementTimeout: statementTimeout, statementTimeoutGrace: grace, body
         )
-        do {
-            let result = try await body(client)
-            await client.shutdown()
-            return result
-        } catch {
-            await client.shutdown()
-            throw error
-        }
     }
 
     /// Runs `body` while another session holds `sql`'s locks in an open transaction.
@@ -172,17 +161,11 @@ struct SickDatabaseTests {
         try await TestDatabase.withFreshDatabase { url in
             let stepId = try await TestDatabase.withClient(url: url) { client in
                 try await migrator.migrate(client, logger: Self.quiet)
-                let correlation = CorrelationId()
-                let job = NewJob(steps: [NewStep(
-                    correlationId: correlation.uuid, sessionContext: correlation.sessionContext,
-                    request: JSONBText("{}"), inputURLs: ["https://e.com/a.mp4"]
-                )])
-                _ = try await JobStore(client: client).create(job)
-                _ = try await client.query("UPDATE steps SET state = 'submitted', task_id = 't-1' WHERE id = \(job.steps[0].id)")
+                let (correlation, _, stepId) = try await TestDatabase.createStep(client, state: "submitted")
                 _ = try await NotificationStore(client: client).insert([
                     ApplierIntegrationTests.notification(correlation.sessionContext, ["SUCCESS"]),
                 ])
-                return job.steps[0].id
+                return stepId
             }
             try await body(url, stepId)
         }
@@ -248,7 +231,7 @@ struct SickDatabaseTests {
     /// no error-level line.
     @Test func aGracefulStopLogsNoErrorFromTheApplier() async throws {
         try await Self.withStoredNotification { url, stepId in
-            let logs = LogLines()
+            let logs = CapturedLogs()
             let logger = Logger(label: "test", factory: { _ in logs.handler() })
             try await Self.withClient(url: url, maximumConnections: 2, statementTimeout: .seconds(5)) { client in
                 let applier = Applier(client: client, logger: logger)
@@ -362,36 +345,6 @@ extension SickDatabaseTests {
                 #expect(try await Self.readyz(http, becomes: .ok) != nil)
                 group.cancelAll()
             }
-        }
-    }
-}
-
-/// Keeps every log line, for asserting what was logged and at which level.
-final class LogLines: Sendable {
-    struct Line: Sendable {
-        var level: Logger.Level
-        var message: String
-        var metadata: Logger.Metadata
-    }
-
-    private let storage = Mutex<[Line]>([])
-    var lines: [Line] { storage.withLock { $0 } }
-
-    func handler() -> some LogHandler { Handler(sink: self) }
-
-    private struct Handler: LogHandler {
-        let sink: LogLines
-        var metadata: Logger.Metadata = [:]
-        var logLevel: Logger.Level = .trace
-
-        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-            get { metadata[key] }
-            set { metadata[key] = newValue }
-        }
-
-        func log(event: LogEvent) {
-            let line = Line(level: event.level, message: "\(event.message)", metadata: metadata.merging(event.metadata ?? [:]) { $1 })
-            sink.storage.withLock { $0.append(line) }
         }
     }
 }

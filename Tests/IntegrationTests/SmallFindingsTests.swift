@@ -27,13 +27,8 @@ struct SmallFindingsTests {
         try await TestDatabase.withFreshDatabase { url in
             try await TestDatabase.withClient(url: url) { client in
                 try await migrator.migrate(client, logger: Self.quiet)
-                let correlation = CorrelationId()
-                let job = NewJob(steps: [NewStep(
-                    correlationId: correlation.uuid, sessionContext: correlation.sessionContext,
-                    request: JSONBText("{}"), inputURLs: ["https://e.com/a.mp4", "https://e.com/b.mp4"]
-                )])
-                _ = try await JobStore(client: client).create(job)
-                try await body(Fixture(client: client, correlation: correlation, stepId: job.steps[0].id, jobId: job.id))
+                let (correlation, jobId, stepId) = try await TestDatabase.createStep(client, inputs: 2)
+                try await body(Fixture(client: client, correlation: correlation, stepId: stepId, jobId: jobId))
             }
         }
     }

@@ -1,6 +1,8 @@
+import Correlation
 import Foundation
 import Logging
 import Postgres
+import Store
 import Testing
 
 /// The PostgreSQL the test command started. Database suites are enabled when a URL is given
@@ -57,12 +59,14 @@ enum TestDatabase {
         url: String,
         maximumConnections: Int = 4,
         checkoutTimeout: Duration = .seconds(5),
+        statementTimeout: Duration? = .seconds(30),
+        statementTimeoutGrace: Duration = .seconds(5),
         _ body: (PostgresClient) async throws -> Result
     ) async throws -> Result {
         let client = PostgresClient(
             configuration: PostgresConfiguration(
                 url: url, maximumConnections: maximumConnections, connectTimeout: .seconds(5),
-                checkoutTimeout: checkoutTimeout
+                checkoutTimeout: checkoutTimeout, statementTimeout: statementTimeout, statementTimeoutGrace: statementTimeoutGrace
             ),
             logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
         )
@@ -87,5 +91,22 @@ enum TestDatabase {
             try await Task.sleep(for: .milliseconds(20))
         }
         return try await condition()
+    }
+
+    /// Creates a job with one step over `inputs` inputs (`https://e.com/a.mp4`, `b.mp4`, …); with
+    /// `state`, the step is moved there with TaskId `t-1`, as the dispatcher leaves it.
+    static func createStep(
+        _ client: PostgresClient, inputs: Int = 1, state: String? = nil
+    ) async throws -> (correlation: CorrelationId, jobId: UUID, stepId: UUID) {
+        let correlation = CorrelationId()
+        let urls = (0..<inputs).map { "https://e.com/\(Character(UnicodeScalar(UInt8(97 + $0 % 26)))).mp4" }
+        let job = NewJob(steps: [NewStep(
+            correlationId: correlation.uuid, sessionContext: correlation.sessionContext, request: JSONBText("{}"), inputURLs: urls
+        )])
+        _ = try await JobStore(client: client).create(job)
+        if let state {
+            _ = try await client.query("UPDATE steps SET state = \(state), task_id = 't-1' WHERE id = \(job.steps[0].id)")
+        }
+        return (correlation, job.id, job.steps[0].id)
     }
 }
