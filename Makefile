@@ -1,5 +1,5 @@
 # The two commands of the README, plus helpers.
-.PHONY: demo test stop build bench
+.PHONY: demo test stop build bench faults fuzz
 
 demo:   ## install what is missing, start Postgres, migrate, serve; Ctrl-C stops everything
 	scripts/demo.sh
@@ -15,3 +15,9 @@ build:
 
 bench:  ## the intake/applier benchmark against a throwaway PostgreSQL (release build, wrk)
 	deploy/bench/run.sh
+
+faults: ## the fault suite: kill -9, PostgreSQL stopped and stalled, hostile clients, fuzz regression (release build)
+	deploy/faults/run.sh
+
+fuzz:   ## 10 million executions per fuzz target, two targets at a time (about 20 minutes on 2 cores)
+	deploy/faults/fuzz.sh --regression --runs $${FUZZ_RUNS:-10000000} --jobs 2 --fast-jobs --report .local/faults/fuzz-report.md

@@ -48,4 +48,14 @@ total="$(grep -oE "Test run with [0-9]+ tests" "$test_log" | tail -n 1 | grep -o
 failed="$(grep -E "^✘ Test .* failed after" "$test_log" | grep -vc "^✘ Test run" || true)"
 echo "tests: $((total - failed)) passed, $failed failed"
 rm -f "$test_log" "$build_log"
+
+# A short part of the fault suite (make faults): mpshook (the debug build above) SIGKILLed under
+# load three times with every acknowledged notification found stored, and every committed fuzz
+# corpus input run once. Fails on a missing acknowledged notification or a fuzz crash.
+echo "== fault suite subset: kill -9 under load, fuzz regression"
+mkdir -p .local/faults
+faults_log=.local/faults/test-subset.log
+FAULTS_CONFIGURATION=debug FAULTS_SCENARIOS=kill FAULTS_KILLS=3 FAULTS_FUZZ_SECONDS=0 deploy/faults/run.sh >"$faults_log" 2>&1 \
+    || status=1
+grep -E "^faults: (scenarios|FAILED)|^- FAIL|^fuzz.sh:" "$faults_log" || echo "faults: no summary (see $faults_log)"
 exit "$status"
