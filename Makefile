@@ -19,5 +19,5 @@ bench:  ## the intake/applier benchmark against a throwaway PostgreSQL (release 
 faults: ## the fault suite: kill -9, PostgreSQL stopped and stalled, hostile clients, fuzz regression (release build)
 	deploy/faults/run.sh
 
-fuzz:   ## 10 million executions per fuzz target, two targets at a time (about 20 minutes on 2 cores)
+fuzz:   ## 10 million executions per fuzz target, two targets at a time (about 30 minutes on 2 cores)
 	deploy/faults/fuzz.sh --regression --runs $${FUZZ_RUNS:-10000000} --jobs 2 --fast-jobs --report .local/faults/fuzz-report.md

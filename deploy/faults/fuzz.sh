@@ -16,7 +16,7 @@ set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$root"
-regression=0 runs="" seconds="" jobs=2 merge=0 fast_jobs=0 report="" targets="notification,notification-report,job-request"
+regression=0 runs="" seconds="" jobs=2 merge=0 fast_jobs=0 report="" targets="job-request,notification,notification-report"  # the slowest first, when two run at a time
 while [ $# -gt 0 ]; do
     case "$1" in
     --regression) regression=1 ;;
