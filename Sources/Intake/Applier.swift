@@ -152,6 +152,11 @@ public final class Applier: Service, Sendable {
                 outcomes.append((notification.id, .failed, "the stored body cannot be read: \(error)"))
                 continue
             }
+            if let problem = report.eventProblem {
+                // Applied as "nothing reported" it would vanish; kept failed, it stays visible.
+                outcomes.append((notification.id, .failed, problem))
+                continue
+            }
             matchedSteps.insert(step.step)
             // Outputs[i] reports input i (MPS keeps the order of InputInfo).
             for (index, output) in report.outputs.enumerated() {

@@ -119,6 +119,25 @@ struct ApplierIntegrationTests {
         }
     }
 
+    /// Outputs the applier cannot read (an output that is not an object) keep the notification
+    /// `failed` with the reason, and change nothing; they are not applied as "nothing reported".
+    @Test func aNotificationWhoseOutputsCannotBeReadIsKeptFailedNotAppliedAsEmpty() async throws {
+        try await withSubmittedStep { fixture in
+            let context = fixture.correlation.sessionContext
+            let body = #"{"EventType":"BatchTask","BatchTaskEvent":{"SmartSubtitlesTaskResult":{"Outputs":[{"Status":"SUCCESS","Progress":100},7]}},"SessionContext":"\#(context)"}"#
+            _ = try await NotificationStore(client: fixture.client).insert([IncomingNotification(
+                contentHash: SHA256.hash(Array(body.utf8)), correlationId: fixture.correlation.uuid,
+                sessionContext: context, eventType: "BatchTask", body: body
+            )])
+            try await Applier(client: fixture.client, logger: Self.quiet).applyBatch()
+            let (outcome, error) = try await fixture.client.query("SELECT outcome, apply_error FROM notifications")[0].decode((String, String?).self)
+            #expect(outcome == "failed")
+            #expect(error?.contains("Outputs") == true, "\(error ?? "no error")")
+            #expect(try await Self.outputs(fixture).map(\.0) == ["WAITING", "WAITING"])
+            #expect(try await Self.stepState(fixture) == "submitted")
+        }
+    }
+
     @Test func aNotificationThatFailsToApplyIsKeptReportedAndAppliedAfterTheFix() async throws {
         try await withSubmittedStep { fixture in
             // A deliberately broken step: its outputs refuse every update.

@@ -32,6 +32,27 @@ import Testing
         #expect(report.outputs[1].status == nil)
     }
 
+    /// An event whose result or outputs are not MPS's shape is reported as a problem, never as
+    /// "no outputs" (which the applier would take as a notification that changed nothing).
+    @Test func anEventWhoseOutputsCannotBeReadSaysSoInsteadOfReportingNone() throws {
+        let shapes = [
+            #"{"SmartSubtitlesTaskResult":{"Outputs":[{"Status":"SUCCESS"},5]}}"#,
+            #"{"SmartSubtitlesTaskResult":{"Outputs":{"Status":"SUCCESS"}}}"#,
+            #"{"SmartSubtitlesTaskResult":"done"}"#,
+            #""SUCCESS""#,
+        ]
+        for event in shapes {
+            let body = #"{"EventType":"BatchTask","SessionContext":"x","BatchTaskEvent":\#(event)}"#
+            let report = try NotificationReport.decode(Array(body.utf8))
+            #expect(report.eventProblem != nil, "\(event)")
+            #expect(report.outputs.isEmpty, "\(event)")
+        }
+        for event in ["null", "{}", #"{"SmartSubtitlesTaskResult":null}"#, #"{"SmartSubtitlesTaskResult":{"Outputs":null}}"#] {
+            let body = #"{"EventType":"BatchTask","SessionContext":"x","BatchTaskEvent":\#(event)}"#
+            #expect(try NotificationReport.decode(Array(body.utf8)).eventProblem == nil, "\(event)")
+        }
+    }
+
     /// The applier reads exactly what the door verified: the same envelope, top level or wrapped.
     @Test func theReportsEnvelopeIsTheDoorsForAcceptedBodies() throws {
         var bodies = try ["notification-success", "notification-failure", "notification-wrapped", "notification-extra-fields"].map(Self.fixture)

@@ -13,6 +13,11 @@ public struct NotificationReport: Sendable, Hashable {
     /// Exactly what the door verifies for the same body.
     public var envelope: NotificationEnvelope
     public var outputs: [Output]
+    /// Why the event's outputs could not be read (a `SmartSubtitlesTaskResult` or `Outputs`
+    /// that is not the shape MPS sends, such as an output that is not an object); nil when they
+    /// were read or the body has none. A report with a problem must not be applied as if it
+    /// reported nothing: the applier keeps such a notification `failed`, visible and re-appliable.
+    public var eventProblem: String?
 
     /// One output of the smart-subtitle result.
     public struct Output: Sendable, Hashable {
@@ -32,9 +37,18 @@ public struct NotificationReport: Sendable, Hashable {
     public static func decode(_ body: some Sequence<UInt8>) throws(NotificationRejection) -> NotificationReport {
         let bytes = Array(body)
         let reading = try bytes.withUnsafeBufferPointer { NotificationVerifier.reading($0) }.get()
-        // The event's bytes were validated as JSON by the scanner; a value that is not an event
-        // object (null, a string) has no outputs, like a missing one.
-        let event = reading.event.flatMap { range in try? MPSJSON.decoder.decode(Wire.Event.self, from: Data(bytes[range])) }
+        // The event's bytes were validated as JSON by the scanner. A `null` event has no
+        // outputs, like a missing one; any other value must be an event whose result and
+        // outputs have MPS's shape (leaf fields stay lenient), or the report says why not.
+        var event: Wire.Event?
+        var eventProblem: String?
+        if let range = reading.event, !bytes[range].elementsEqual("null".utf8) {
+            do {
+                event = try MPSJSON.decoder.decode(Wire.Event.self, from: Data(bytes[range]))
+            } catch {
+                eventProblem = "BatchTaskEvent is not the shape MPS sends (\(Self.describe(error)))"
+            }
+        }
         let outputs = event?.smartSubtitlesTaskResult?.outputs ?? []
         return NotificationReport(
             envelope: reading.envelope,
@@ -47,8 +61,23 @@ public struct NotificationReport: Sendable, Hashable {
                     path: output.transTextTask?.path ?? output.asrFullTextTask?.path,
                     subtitleURL: output.transTextTask?.subtitlePath ?? output.asrFullTextTask?.subtitlePath
                 )
-            }
+            },
+            eventProblem: eventProblem
         )
+    }
+
+    /// Where decoding failed, without the values (a body is not echoed into errors).
+    private static func describe(_ error: any Error) -> String {
+        guard let error = error as? DecodingError else { return "unreadable" }
+        let path: [any CodingKey]
+        switch error {
+        case .typeMismatch(_, let context), .valueNotFound(_, let context), .keyNotFound(_, let context), .dataCorrupted(let context):
+            path = context.codingPath
+        @unknown default:
+            path = []
+        }
+        let rendered = path.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
+        return rendered.isEmpty ? "not an object" : "at \(rendered.hasPrefix(".") ? String(rendered.dropFirst()) : rendered)"
     }
 
     private enum Wire {
@@ -58,7 +87,8 @@ public struct NotificationReport: Sendable, Hashable {
             enum CodingKeys: String, CodingKey { case smartSubtitlesTaskResult = "SmartSubtitlesTaskResult" }
 
             init(from decoder: any Decoder) throws {
-                smartSubtitlesTaskResult = try decoder.container(keyedBy: CodingKeys.self).lenient(.smartSubtitlesTaskResult)
+                smartSubtitlesTaskResult = try decoder.container(keyedBy: CodingKeys.self)
+                    .decodeIfPresent(Result.self, forKey: .smartSubtitlesTaskResult)
             }
         }
 
@@ -68,7 +98,7 @@ public struct NotificationReport: Sendable, Hashable {
             enum CodingKeys: String, CodingKey { case outputs = "Outputs" }
 
             init(from decoder: any Decoder) throws {
-                outputs = try decoder.container(keyedBy: CodingKeys.self).lenient(.outputs)
+                outputs = try decoder.container(keyedBy: CodingKeys.self).decodeIfPresent([Output].self, forKey: .outputs)
             }
         }
 
