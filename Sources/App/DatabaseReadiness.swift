@@ -2,6 +2,7 @@ import Foundation
 public import Logging
 public import Postgres
 public import ServiceLifecycle
+import Store
 import Synchronization
 
 /// Watches the database in the background so `/readyz` answers at once, never blocking on a
@@ -90,23 +91,10 @@ public final class DatabaseReadiness: Service, Sendable {
         }
     }
 
-    /// Takes, and gives back at once, the lock an INSERT into `notifications` takes (ROW
-    /// EXCLUSIVE), waiting at most `lockTimeout`: a table locked by another session (a
-    /// migration, a manual `LOCK TABLE`) cannot store callbacks. Returns why not, or nil.
+    /// Why a row could not be written to `notifications` now (a lock held elsewhere), or nil.
     private func writeProbe() async throws(PostgresError) -> String? {
-        let lockTimeout = Int(lockTimeout / .milliseconds(1))
-        do {
-            try await client.withTransaction { connection in
-                _ = try await connection.query(PostgresQuery(unsafeSQL: "SET LOCAL lock_timeout = \(lockTimeout)"))
-                _ = try await connection.query("LOCK TABLE notifications IN ROW EXCLUSIVE MODE")
-            }
-            return nil
-        } catch let error as PostgresError {
-            guard error.sqlState == .lockNotAvailable else { throw error }
-            return "the notifications table cannot be written now: another session holds a lock on it"
-        } catch {
-            throw PostgresError(code: .cancelled, reason: "the write probe was cancelled")
-        }
+        try await NotificationStore(client: client).canWrite(lockTimeout: lockTimeout)
+            ? nil : "the notifications table cannot be written now: another session holds a lock on it"
     }
 
     public func run() async throws {

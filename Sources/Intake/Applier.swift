@@ -196,17 +196,7 @@ public final class Applier: Service, Sendable {
     /// Puts failed (or the given) notifications back to pending, to apply again after a fix.
     /// Returns how many were requeued.
     public static func reapply(ids: [Int64]?, client: PostgresClient) async throws(PostgresError) -> Int {
-        let rows: PostgresRows
-        if let ids {
-            rows = try await client.query("""
-                UPDATE notifications SET outcome = 'pending' WHERE id = ANY(\(ids.map(Int.init))::int8[]) AND outcome IN ('failed', 'orphan')
-                RETURNING id
-                """)
-        } else {
-            rows = try await client.query("UPDATE notifications SET outcome = 'pending' WHERE outcome = 'failed' RETURNING id")
-        }
-        if rows.count > 0 { try await client.notify(NotificationStore.notificationsChannel) }
-        return rows.count
+        try await ApplyStore.requeue(ids: ids, client: client)
     }
 }
 

@@ -15,18 +15,24 @@ public enum EmulatorServer {
     /// Largest API body accepted (Tencent Cloud: 10 MB for signature v3 POSTs).
     public static let maximumBodySize = 10 << 20
 
+    /// The request's headers by lower-case name, as the signature check reads them. HTTP/1
+    /// `Host` arrives as the request's authority, not as a header field, so it is put back.
+    static func apiHeaders(_ request: Request) -> [String: String] {
+        var headers: [String: String] = [:]
+        for field in request.headers {
+            headers[field.name.canonicalName] = field.value
+        }
+        if let authority = request.head.authority { headers["host"] = authority }
+        return headers
+    }
+
     public static func makeRouter(emulator: MPSEmulator) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         router.post("/") { request, _ -> Response in
             // Stamped first thing: the rate limit and the records count arrivals, not handling.
             let arrivedAt = Date()
             let arrivedInstant = ContinuousClock.now
-            var headers: [String: String] = [:]
-            for field in request.headers {
-                headers[field.name.canonicalName] = field.value
-            }
-            // HTTP/1 `Host` arrives as the request's authority, not as a header field.
-            if let authority = request.head.authority { headers["host"] = authority }
+            let headers = apiHeaders(request)
             let body = try await request.body.collect(upTo: maximumBodySize)
             let answer = await emulator.handle(headers: headers, body: Array(buffer: body), arrivedAt: arrivedAt, arrivedInstant: arrivedInstant)
             return json(answer.body, status: .init(code: answer.status))
@@ -35,11 +41,7 @@ public enum EmulatorServer {
         router.get("/") { request, _ -> Response in
             let arrivedAt = Date()
             let arrivedInstant = ContinuousClock.now
-            var headers: [String: String] = [:]
-            for field in request.headers {
-                headers[field.name.canonicalName] = field.value
-            }
-            if let authority = request.head.authority { headers["host"] = authority }
+            let headers = apiHeaders(request)
             // The raw query, exactly as sent: the signature covers these bytes.
             let target = request.head.path ?? "/"
             let query = target.firstIndex(of: "?").map { String(target[target.index(after: $0)...]) } ?? ""

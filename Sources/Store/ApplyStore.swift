@@ -175,6 +175,23 @@ public struct ApplyStore: Sendable {
             """)
     }
 
+    /// Puts the given notifications (failed or orphan) back to pending, or with nil every failed
+    /// one, and wakes the appliers; returns how many were requeued. Pending, applied and
+    /// unsupported ones are left alone, so a repeated call changes nothing more.
+    public static func requeue(ids: [Int64]?, client: PostgresClient) async throws(PostgresError) -> Int {
+        let rows: PostgresRows
+        if let ids {
+            rows = try await client.query("""
+                UPDATE notifications SET outcome = 'pending' WHERE id = ANY(\(ids.map(Int.init))::int8[]) AND outcome IN ('failed', 'orphan')
+                RETURNING id
+                """)
+        } else {
+            rows = try await client.query("UPDATE notifications SET outcome = 'pending' WHERE outcome = 'failed' RETURNING id")
+        }
+        if rows.count > 0 { try await client.notify(NotificationStore.notificationsChannel) }
+        return rows.count
+    }
+
     /// The ids of up to `limit` pending notifications, oldest first (no lock).
     public static func pendingIds(limit: Int, client: PostgresClient) async throws(PostgresError) -> [Int64] {
         try await client.query("SELECT id FROM notifications WHERE outcome = 'pending' ORDER BY id LIMIT \(limit)")

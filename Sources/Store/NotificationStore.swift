@@ -13,6 +13,25 @@ public struct NotificationStore: Sendable {
         self.client = client
     }
 
+    /// Whether a row could be written now: takes, and gives back at once, the lock an INSERT
+    /// into `notifications` takes (ROW EXCLUSIVE), waiting at most `lockTimeout`. False when
+    /// another session holds a conflicting lock (a migration, a manual `LOCK TABLE`).
+    public func canWrite(lockTimeout: Duration) async throws(PostgresError) -> Bool {
+        let milliseconds = Int(lockTimeout / .milliseconds(1))
+        do {
+            try await client.withTransaction { connection in
+                _ = try await connection.query(PostgresQuery(unsafeSQL: "SET LOCAL lock_timeout = \(milliseconds)"))
+                _ = try await connection.query("LOCK TABLE notifications IN ROW EXCLUSIVE MODE")
+            }
+            return true
+        } catch let error as PostgresError {
+            guard error.sqlState == .lockNotAvailable else { throw error }
+            return false
+        } catch {
+            throw PostgresError(code: .cancelled, reason: "the write probe was cancelled")
+        }
+    }
+
     /// Stores a batch in one statement (one round trip, one commit) and wakes the applier.
     /// Returns, per input, true when it was new and false when the same content was already
     /// stored (a duplicate delivery: a no-op the door still acknowledges).

@@ -14,12 +14,7 @@ import Testing
 struct SmallFindingsTests {
     static let quiet = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
 
-    struct Fixture {
-        let client: PostgresClient
-        let correlation: CorrelationId
-        let stepId: UUID
-        let jobId: UUID
-    }
+    typealias Fixture = ApplierIntegrationTests.Fixture
 
     /// A migrated database with one pending job whose single step has two inputs.
     func withPendingStep(_ body: (Fixture) async throws -> Void) async throws {
