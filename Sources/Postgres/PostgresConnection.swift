@@ -257,13 +257,19 @@ public final class PostgresConnection: @unchecked Sendable {
     }
 
     private func sendFailure(sql: String) -> Result<PostgresRows, PostgresError> {
+        .failure(libpqFailure(sql: sql, otherwise: "the statement could not be sent"))
+    }
+
+    /// A failure libpq reported without a result: a lost connection when it is no longer OK,
+    /// else a server error with `reason`; libpq's own message only in the server message.
+    private func libpqFailure(sql: String, otherwise reason: String) -> PostgresError {
         let lost = PQstatus(handle) != CONNECTION_OK
-        return .failure(PostgresError(
+        return PostgresError(
             code: lost ? .connectionClosed : .server,
-            reason: lost ? "connection lost" : "the statement could not be sent",
+            reason: lost ? "connection lost" : reason,
             query: sql,
             serverMessage: Self.oneLine(PQerrorMessage(handle))
-        ))
+        )
     }
 
     // MARK: Awaiting the answer
@@ -370,15 +376,7 @@ public final class PostgresConnection: @unchecked Sendable {
     }
 
     private func interpret(_ result: OpaquePointer?, sql: String) -> Result<PostgresRows, PostgresError> {
-        guard let result else {
-            let lost = PQstatus(handle) != CONNECTION_OK
-            return .failure(PostgresError(
-                code: lost ? .connectionClosed : .server,
-                reason: lost ? "connection lost" : "no result from libpq",
-                query: sql,
-                serverMessage: Self.oneLine(PQerrorMessage(handle))
-            ))
-        }
+        guard let result else { return .failure(libpqFailure(sql: sql, otherwise: "no result from libpq")) }
         let status = PQresultStatus(result)
         if status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK || status == PGRES_EMPTY_QUERY {
             return .success(PostgresRows(result: ResultHandle(result)))
