@@ -46,10 +46,14 @@ let package = Package(
             name: "Hashing",
             dependencies: ["CLibCrypto"]
         ),
+        // The one rule that removes secrets from URLs before they are printed, shared by `Curl`
+        // and the pure `MPS` (no dependency, so neither drags the other's libraries in).
+        .target(name: "Redacting"),
         .target(
             name: "Curl",
             dependencies: [
                 "CLibCurl",
+                "Redacting",
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
@@ -76,10 +80,17 @@ let package = Package(
             dependencies: ["Postgres", "Hashing"]
         ),
 
-        // The Tencent Cloud MPS API: models, validation, TC3 signing, client, notification checks.
+        // The Tencent Cloud MPS API, pure (no libcurl): models, validation, TC3 signing, error
+        // classes, notification checks and reading. The door and Workflows stop here.
         .target(
             name: "MPS",
-            dependencies: ["Curl", "Hashing"]
+            dependencies: ["Hashing", "Redacting"]
+        ),
+
+        // The MPS API client over `Curl`: signed calls, responses read into `MPSError`s.
+        .target(
+            name: "MPSTransport",
+            dependencies: ["MPS", "Curl"]
         ),
 
         // Submits pending steps to MPS: rate-limited across replicas, never blindly resent.
@@ -88,6 +99,7 @@ let package = Package(
             name: "StepDispatch",
             dependencies: [
                 "MPS",
+                "MPSTransport",
                 "Store",
                 "Postgres",
                 "Correlation",
@@ -132,7 +144,9 @@ let package = Package(
             name: "MPSEmulator",
             dependencies: [
                 "MPS",
+                "MPSTransport",
                 "Curl",
+                "Redacting",
                 "Hashing",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -156,6 +170,8 @@ let package = Package(
             name: "App",
             dependencies: [
                 "MPS",
+                "MPSTransport",
+                "Redacting",
                 "Store",
                 "Correlation",
                 "Intake",
@@ -204,6 +220,7 @@ let package = Package(
 
         // Tests: one target per module, plus the integration tests that need a real PostgreSQL.
         .testTarget(name: "HashingTests", dependencies: ["Hashing"]),
+        .testTarget(name: "RedactingTests", dependencies: ["Redacting"]),
         .testTarget(
             name: "CurlTests",
             dependencies: [
@@ -222,12 +239,14 @@ let package = Package(
             name: "IntakeTests",
             dependencies: ["Intake", .product(name: "Hummingbird", package: "hummingbird")]
         ),
-        .testTarget(name: "MPSTests", dependencies: ["MPS", "Hashing", "Curl"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "MPSTests", dependencies: ["MPS", "Hashing"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "MPSTransportTests", dependencies: ["MPSTransport", "MPS", "Curl"]),
         .testTarget(
             name: "MPSEmulatorTests",
             dependencies: [
                 "MPSEmulator",
                 "MPS",
+                "MPSTransport",
                 "Curl",
                 "Hashing",
                 "TestSupport",
@@ -247,6 +266,7 @@ let package = Package(
                 "Jobs",
                 "Correlation",
                 "MPS",
+                "MPSTransport",
                 "MPSEmulator",
                 "Hashing",
                 "Curl",
@@ -268,6 +288,7 @@ let package = Package(
                 "Jobs",
                 "Correlation",
                 "MPS",
+                "MPSTransport",
                 "MPSEmulator",
                 "Hashing",
                 "Curl",

@@ -1,9 +1,9 @@
 import ArgumentParser
-import Curl
 import Foundation
 import Jobs
 import MPS
 import Postgres
+import Redacting
 import Store
 
 /// `mpshook submit`: creates a job straight in the database, checked by the same code as

@@ -2,6 +2,7 @@ import ArgumentParser
 import Curl
 import Foundation
 import MPS
+import MPSTransport
 import NIOPosix
 
 /// `mpshook mps …`: the operator's first tools against MPS (or the emulator).

@@ -4,6 +4,7 @@ public import Intake
 public import Jobs
 public import Logging
 import MPS
+import MPSTransport
 import Store
 public import Postgres
 public import Prometheus

@@ -1,4 +1,5 @@
 import CLibCurl
+import Redacting
 
 /// A request that produced no HTTP response. An HTTP status, even 500, is never a `CurlError`.
 ///

@@ -1,5 +1,3 @@
-public import Curl
-
 /// A failed MPS API call, with the one property callers decide on: ``errorClass``.
 ///
 /// `BatchProcessMedia` has no idempotency token, so a resend after an unclear failure can create
@@ -50,16 +48,6 @@ public struct MPSError: Error, Sendable, CustomStringConvertible {
     /// An error answered by MPS in `{"Response": {"Error": {…}}}`, classified by its code.
     public static func api(code: String, message: String, action: String, requestId: String?) -> MPSError {
         MPSError(errorClass: classify(code), code: code, message: message, action: action, requestId: requestId, httpStatus: 200)
-    }
-
-    /// A transport failure: not sent → retryable, maybe sent → ambiguous.
-    public static func transport(_ error: CurlError, action: String) -> MPSError {
-        MPSError(
-            errorClass: error.delivery == .notSent ? .retryable : .ambiguous,
-            code: "ClientNetworkError.\(error.code)",
-            message: error.description,
-            action: action
-        )
     }
 
     public var description: String {

@@ -3,6 +3,8 @@ public import Foundation
 import Hashing
 public import Logging
 import MPS
+import MPSTransport
+import Redacting
 public import ServiceLifecycle
 import Synchronization
 

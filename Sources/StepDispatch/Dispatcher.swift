@@ -1,7 +1,8 @@
 public import Correlation
 import Foundation
 public import Logging
-public import MPS
+import MPS
+public import MPSTransport
 public import Postgres
 public import ServiceLifecycle
 import Store

@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import MPS
 import MPSEmulator
+import MPSTransport
 import NIOPosix
 import Postgres
 import StepDispatch

@@ -1,6 +1,7 @@
 import Curl
 import Foundation
 import MPS
+import MPSTransport
 import NIOPosix
 @testable import MPSEmulator
 import Testing

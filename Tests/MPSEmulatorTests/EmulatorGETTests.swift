@@ -2,6 +2,7 @@ import Curl
 import Foundation
 import MPS
 import MPSEmulator
+import MPSTransport
 import NIOPosix
 import Testing
 

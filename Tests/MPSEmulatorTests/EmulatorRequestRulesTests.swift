@@ -1,6 +1,7 @@
 import Foundation
 import MPS
 import MPSEmulator
+import MPSTransport
 import Testing
 
 /// The emulator refuses and accepts bodies as MPS does (it shares `BatchProcessMediaValidator`):

@@ -2,6 +2,7 @@ import Curl
 import Foundation
 import MPS
 import MPSEmulator
+import MPSTransport
 import Testing
 
 /// The MPS client against the emulator over real HTTP on loopback.

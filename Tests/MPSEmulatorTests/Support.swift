@@ -4,6 +4,7 @@ import Hummingbird
 import Logging
 import MPS
 import MPSEmulator
+import MPSTransport
 import NIOCore
 import NIOPosix
 import ServiceLifecycle

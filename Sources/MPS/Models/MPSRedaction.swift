@@ -1,4 +1,4 @@
-import Curl
+import Redacting
 
 /// Removes secrets from what models print: URL query strings, fragments and userinfo, and keys.
 package enum MPSRedaction {
@@ -35,7 +35,7 @@ package enum MPSRedaction {
         }
     }
 
-    /// `https://user:pw@host/cb?token=x#f` → `https://host/cb?<redacted>` (the Curl module's rule).
+    /// `https://user:pw@host/cb?token=x#f` → `https://host/cb?<redacted>` (the one rule, in `Redacting`).
     static func url(_ url: String) -> String {
         Redaction.url(url)
     }

@@ -1,7 +1,8 @@
 import Curl
+import MPS
 import Testing
 
-@testable import MPS
+@testable import MPSTransport
 
 @Suite struct MPSResponseParserTests {
     struct TaskCreated: Decodable, Equatable {

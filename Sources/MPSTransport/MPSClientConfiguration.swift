@@ -1,3 +1,5 @@
+public import MPS
+
 /// How ``MPSClient`` reaches MPS.
 public struct MPSClientConfiguration: Sendable {
     /// Where calls go (default: the China-site host).

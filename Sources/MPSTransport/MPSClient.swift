@@ -1,5 +1,6 @@
 public import Curl
 import Foundation
+public import MPS
 
 /// Calls the MPS API: TC3-signed JSON over HTTPS through the `Curl` module.
 ///
