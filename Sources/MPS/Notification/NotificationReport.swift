@@ -29,6 +29,21 @@ public struct NotificationReport: Sendable, Hashable {
         public var path: String?
         /// The subtitle's URL (translation first, else recognition).
         public var subtitleURL: String?
+        /// Every subtitle file MPS reported for this output: the recognition, then each translation.
+        public var files: [SubtitleFile]
+
+        public init(
+            status: OutputStatus? = nil, progress: Int? = nil, errorCode: String? = nil, message: String? = nil,
+            path: String? = nil, subtitleURL: String? = nil, files: [SubtitleFile] = []
+        ) {
+            self.status = status
+            self.progress = progress
+            self.errorCode = errorCode
+            self.message = message
+            self.path = path
+            self.subtitleURL = subtitleURL
+            self.files = files
+        }
     }
 
     /// Decodes `body`, top level or inside a `{"Response": …}` wrapper. Throws exactly when the
