@@ -9,7 +9,10 @@ import Testing
     }
 
     @Test func readsWhatApplyingNeedsAsTheFullModelDoes() throws {
-        for name in ["notification-success", "notification-failure", "notification-wrapped", "notification-extra-fields"] {
+        for name in [
+            "notification-success", "notification-failure", "notification-wrapped", "notification-extra-fields",
+            "notification-recognition", "notification-multilanguage",
+        ] {
             let bytes = try Self.fixture(name)
             let report = try NotificationReport.decode(bytes)
             let full = try MPSNotification.decode(from: bytes)
@@ -82,5 +85,111 @@ import Testing
 
     @Test func aBodyThatIsNotAnObjectThrows() {
         #expect(throws: (any Error).self) { try NotificationReport.decode(Array("[1]".utf8)) }
+    }
+
+    // MARK: Every subtitle file, per language
+
+    static let cos = "https://subs-1250000000.cos.ap-guangzhou.myqcloud.com"
+
+    /// A body whose event is `{"SmartSubtitlesTaskResult": result}`.
+    static func report(result: String) throws -> NotificationReport {
+        try NotificationReport.decode(Array(#"{"EventType":"BatchTask","SessionContext":"x","BatchTaskEvent":{"SmartSubtitlesTaskResult":\#(result)}}"#.utf8))
+    }
+
+    @Test func recognitionOnlyGivesOneRecognitionFileWithItsLanguageAndSegments() throws {
+        let report = try NotificationReport.decode(try Self.fixture("notification-recognition"))
+        #expect(report.outputs.count == 2)
+        #expect(report.outputs[0].files == [
+            SubtitleFile(
+                kind: .recognition, language: "ja", status: "Success", path: "/subtitles/talk_smartsubtitle_0.srt",
+                url: Self.cos + "/subtitles/talk_smartsubtitle_0.srt", segmentCount: 3, lastSegmentEnd: 7.75
+            )
+        ])
+        #expect(report.outputs[1].files == [])
+        // The one-path fields stay as they were.
+        #expect(report.outputs[0].path == "/subtitles/talk_smartsubtitle_0.srt")
+        #expect(report.outputs[0].subtitleURL == Self.cos + "/subtitles/talk_smartsubtitle_0.srt")
+    }
+
+    /// The official example's shape: one target language, `SubtitleResults: []`, so the language
+    /// pair comes from the echoed `RawParameter`.
+    @Test func aSingleTranslationWithoutSubtitleResultsTakesItsLanguagesFromTheEcho() throws {
+        let report = try NotificationReport.decode(try Self.fixture("notification-success"))
+        #expect(report.outputs.map(\.files) == [[
+            SubtitleFile(
+                kind: .translation, language: "zh", sourceLanguage: "en", path: "/subtitles/demo_smartsubtitle_0.vtt",
+                url: Self.cos + "/subtitles/demo_smartsubtitle_0.vtt", segmentCount: 2, lastSegmentEnd: 5.62
+            )
+        ]])
+    }
+
+    /// Several target languages: the recognition, then one file per `SubtitleResults` item with its
+    /// own status; only the item at the task's own `Path` gets the task's URL and segments.
+    @Test func aMultiLanguageTranslationKeepsEveryLanguageWithItsOwnStatus() throws {
+        let report = try NotificationReport.decode(try Self.fixture("notification-multilanguage"))
+        let files = try #require(report.outputs.first?.files)
+        #expect(files == [
+            SubtitleFile(
+                kind: .recognition, language: "ja", status: "Success", path: "/subtitles/interview_smartsubtitle_0.vtt",
+                url: Self.cos + "/subtitles/interview_smartsubtitle_0.vtt", segmentCount: 2, lastSegmentEnd: 6.125
+            ),
+            SubtitleFile(
+                kind: .translation, language: "en", sourceLanguage: "ja", status: "Success",
+                path: "/subtitles/interview_smartsubtitle_0_en.vtt",
+                url: Self.cos + "/subtitles/interview_smartsubtitle_0_en.vtt", segmentCount: 2, lastSegmentEnd: 6.125
+            ),
+            SubtitleFile(
+                kind: .translation, language: "ko", sourceLanguage: "ja", status: "Error",
+                path: "/subtitles/interview_smartsubtitle_0_ko.vtt"
+            ),
+        ])
+        // The one-path fields stay as they were: the translation's.
+        #expect(report.outputs[0].path == "/subtitles/interview_smartsubtitle_0_en.vtt")
+    }
+
+    /// Languages fall back to the echo only when it names one language (`auto` and `en/ko` do not);
+    /// recognition's path falls back to `SubtitleInfo.Path`.
+    @Test func echoedLanguagesAreUsedOnlyWhenTheyNameOneLanguage() throws {
+        let auto = try Self.report(result: #"""
+            {"Input":{"RawParameter":{"VideoSrcLanguage":"auto","TranslateDstLanguage":"en/ko"}},"Outputs":[{"Status":"SUCCESS",
+             "AsrFullTextTask":{"SubtitlePath":"https://h/r.vtt","SubtitleInfo":{"Path":"/r.vtt"}},
+             "TransTextTask":{"Path":"/t.vtt","SubtitleResults":[]}}]}
+            """#)
+        #expect(auto.outputs.first?.files == [
+            SubtitleFile(kind: .recognition, path: "/r.vtt", url: "https://h/r.vtt"),
+            SubtitleFile(kind: .translation, path: "/t.vtt"),
+        ])
+        let named = try Self.report(result: #"""
+            {"Input":{"RawParameter":{"VideoSrcLanguage":"fr","TranslateDstLanguage":"de"}},"Outputs":[{"Status":"SUCCESS",
+             "AsrFullTextTask":{"Path":"/r.vtt"},"TransTextTask":{"Path":"/t.vtt"}}]}
+            """#)
+        #expect(named.outputs.first?.files == [
+            SubtitleFile(kind: .recognition, language: "fr", path: "/r.vtt"),
+            SubtitleFile(kind: .translation, language: "de", sourceLanguage: "fr", path: "/t.vtt"),
+        ])
+    }
+
+    /// Odd echoes, results, segments and leaves read as nil; files with neither path nor URL are
+    /// left out; the report never fails for them.
+    @Test func oddSubtitleFieldsReadAsNilAndFilesWithoutLocationAreOmitted() throws {
+        let report = try Self.report(result: #"""
+            {"Input":{"RawParameter":5},"Outputs":[
+             {"Status":"SUCCESS","TransTextTask":{"Path":"/t.vtt","SubtitlePath":7,"SubtitleResults":"odd","SegmentSet":{"n":1}},
+              "AsrFullTextTask":{"Path":"","SubtitlePath":null,"SubtitleInfo":{"Language":"en"}}},
+             {"Status":"SUCCESS","TransTextTask":{"Path":"/t.vtt","SubtitleResults":[5,{"TransDst":"fr","Path":"/fr.vtt","Status":3},{"TransDst":"it"}],
+              "SegmentSet":[{"EndTimeOffset":"late","Text":9},4]}},
+             {"Status":"SUCCESS","AsrFullTextTask":{"Path":"/r.vtt","SegmentSet":[{"EndTimeOffset":2,"Text":false},{"EndTimeOffset":"x"}]}},
+             {"Status":"SUCCESS","AsrFullTextTask":{"Path":"/e.vtt","SegmentSet":[]},"TransTextTask":"odd"}
+            ]}
+            """#)
+        #expect(report.eventProblem == nil)
+        #expect(report.outputs.map(\.files) == [
+            [SubtitleFile(kind: .translation, path: "/t.vtt")],
+            [SubtitleFile(kind: .translation, language: "fr", path: "/fr.vtt")],
+            [SubtitleFile(kind: .recognition, path: "/r.vtt", segmentCount: 2)],
+            [SubtitleFile(kind: .recognition, path: "/e.vtt", segmentCount: 0)],
+        ])
+        let oddInput = try Self.report(result: #"{"Input":"x","Outputs":[{"AsrFullTextTask":{"Path":"/r.vtt"}}]}"#)
+        #expect(oddInput.outputs.first?.files == [SubtitleFile(kind: .recognition, path: "/r.vtt")])
     }
 }
