@@ -23,6 +23,7 @@ let package = Package(
         // For the fuzzers (Fuzz/Package.swift), which can only depend on products.
         .library(name: "Correlation", targets: ["Correlation"]),
         .library(name: "Jobs", targets: ["Jobs"]),
+        .library(name: "Workflows", targets: ["Workflows"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -34,6 +35,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.34.1"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
     ],
     targets: [
         // C libraries, each imported by exactly one Swift module.
@@ -74,10 +76,18 @@ let package = Package(
             dependencies: ["Hashing"]
         ),
 
-        // SQL for jobs, steps, outputs, notifications and attempts.
+        // The domain core, pure (no database, HTTP or Curl): job, step and output states with one
+        // transition function each, merging a notification report, workflow definitions and their
+        // validation, successor planning, and the one builder of the request a step sends.
+        .target(
+            name: "Workflows",
+            dependencies: ["MPS", "Correlation", "Hashing", .product(name: "Yams", package: "Yams")]
+        ),
+
+        // SQL for jobs, steps, outputs, notifications and attempts: persists what Workflows decides.
         .target(
             name: "Store",
-            dependencies: ["Postgres", "Hashing"]
+            dependencies: ["Postgres", "Hashing", "Workflows", "MPS", "Correlation"]
         ),
 
         // The Tencent Cloud MPS API, pure (no libcurl): models, validation, TC3 signing, error
@@ -99,6 +109,7 @@ let package = Package(
             name: "StepDispatch",
             dependencies: [
                 "MPS",
+                "Workflows",
                 "MPSTransport",
                 "Store",
                 "Postgres",
@@ -114,6 +125,7 @@ let package = Package(
             dependencies: [
                 "MPS",
                 "Store",
+                "Workflows",
                 "Postgres",
                 "Correlation",
                 "Hashing",
@@ -130,6 +142,7 @@ let package = Package(
             name: "Jobs",
             dependencies: [
                 "MPS",
+                "Workflows",
                 "Store",
                 "Postgres",
                 "Correlation",
@@ -232,6 +245,7 @@ let package = Package(
         ),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres"]),
         .testTarget(name: "StoreTests", dependencies: ["Store"]),
+        .testTarget(name: "WorkflowsTests", dependencies: ["Workflows", "MPS", "Correlation"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CorrelationTests", dependencies: ["Correlation", "Hashing"]),
         .testTarget(name: "StepDispatchTests", dependencies: ["StepDispatch", "Correlation", "MPS"]),
         .testTarget(name: "JobsTests", dependencies: ["Jobs", "MPS", "Store", "Postgres", "Correlation"], resources: [.copy("Fixtures")]),
@@ -259,6 +273,7 @@ let package = Package(
             name: "AppTests",
             dependencies: [
                 "App",
+                "Workflows",
                 "Postgres",
                 "Store",
                 "StepDispatch",
@@ -281,6 +296,7 @@ let package = Package(
             name: "IntegrationTests",
             dependencies: [
                 "App",
+                "Workflows",
                 "Postgres",
                 "Store",
                 "StepDispatch",

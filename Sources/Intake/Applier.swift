@@ -5,6 +5,7 @@ import MPS
 public import Postgres
 public import ServiceLifecycle
 import Store
+import Workflows
 
 /// Applies stored notifications behind the door: in batches (`FOR UPDATE SKIP LOCKED`, so
 /// replicas share the work), one transaction per batch, each notification under its own
@@ -21,9 +22,14 @@ public final class Applier: Service, Sendable {
     private let batchSize: Int
     private let pollInterval: Duration
     private let logger: Logger
+    private let catalog: WorkflowCatalog
 
-    public init(client: PostgresClient, batchSize: Int = 100, pollInterval: Duration = .seconds(2), logger: Logger) {
+    public init(
+        client: PostgresClient, batchSize: Int = 100, pollInterval: Duration = .seconds(2), catalog: WorkflowCatalog = WorkflowCatalog(),
+        logger: Logger
+    ) {
         self.client = client
+        self.catalog = catalog
         self.batchSize = max(1, batchSize)
         self.pollInterval = pollInterval
         self.logger = logger
@@ -89,7 +95,7 @@ public final class Applier: Service, Sendable {
         do {
             let outcomes = try await client.withTransaction { connection in
                 let pending = try await ApplyStore(connection: connection).claimPending(limit: self.batchSize)
-                return try await Self.apply(pending, on: connection)
+                return try await Self.apply(pending, on: connection, catalog: self.catalog)
             }
             ApplierMetrics.count(outcomes)
             return outcomes.count
@@ -107,7 +113,7 @@ public final class Applier: Service, Sendable {
             do {
                 let outcomes = try await client.withTransaction { connection in
                     let pending = try await ApplyStore(connection: connection).claimPending(limit: 1, id: id)
-                    return try await Self.apply(pending, on: connection)
+                    return try await Self.apply(pending, on: connection, catalog: self.catalog)
                 }
                 ApplierMetrics.count(outcomes)
                 taken += outcomes.count
@@ -126,15 +132,21 @@ public final class Applier: Service, Sendable {
     }
 
     /// Applies `pending` (already locked) on `connection`; returns each one's outcome.
-    static func apply(_ pending: [PendingNotification], on connection: PostgresConnection) async throws -> [ApplyOutcome] {
+    ///
+    /// Reading and deciding are `Workflows`' (merging each report forward into the outputs, the
+    /// step's transitions); persisting them and planning what follows a finished step is the one
+    /// completion path, ``CompletionStore/complete(_:)``, in the same transaction.
+    static func apply(_ pending: [PendingNotification], on connection: PostgresConnection, catalog: WorkflowCatalog) async throws -> [ApplyOutcome] {
         guard !pending.isEmpty else { return [] }
-        let store = ApplyStore(connection: connection)
+        let completion = CompletionStore(connection: connection, catalog: catalog)
         let wanted = Set(pending.compactMap { $0.eventType == "BatchTask" ? $0.correlationId : nil })
-        let steps = try await store.lockSteps(correlationIds: Array(wanted))
+        var steps: [UUID: LockedStep] = [:]
+        for step in try await completion.lockSteps(correlationIds: Array(wanted)) { steps[step.correlationId] = step }
 
         var outcomes: [(id: Int64, outcome: ApplyOutcome, error: String?)] = []
-        var best: [OutputKey: OutputReport] = [:]
-        var matchedSteps = Set<UUID>()
+        var merged: [UUID: [OutputRecord]] = [:]
+        var changed: [UUID: Set<Int>] = [:]
+        var matched: [UUID: LockedStep] = [:]
         for notification in pending {
             guard notification.eventType == "BatchTask" else {
                 outcomes.append((notification.id, .unsupported, nil))
@@ -157,40 +169,32 @@ public final class Applier: Service, Sendable {
                 outcomes.append((notification.id, .failed, problem))
                 continue
             }
-            matchedSteps.insert(step.step)
+            matched[step.id] = step
+            var outputs = merged[step.id] ?? step.outputs
             // Outputs[i] reports input i (MPS keeps the order of InputInfo).
-            for (index, output) in report.outputs.enumerated() {
-                guard let raw = output.status?.rawValue, let status = Store.OutputStatus(rawValue: raw) else { continue }
-                let candidate = OutputReport(
-                    stepId: step.step, inputIndex: index, status: status, progress: output.progress ?? (status.isTerminal ? 100 : 0),
-                    path: output.path, subtitleURL: output.subtitleURL, errorCode: output.errorCode, errorMessage: output.message
-                )
-                let key = OutputKey(step: step.step, index: index)
-                if let current = best[key], !Self.isAhead(candidate, of: current) { continue }
-                best[key] = candidate
+            for (index, output) in report.outputs.enumerated() where index < outputs.count {
+                guard let next = outputs[index].merging(output) else { continue }
+                outputs[index] = next
+                changed[step.id, default: []].insert(index)
             }
+            merged[step.id] = outputs
             outcomes.append((notification.id, .applied, nil))
         }
-        // Order does not matter below: the steps are locked already (in id order, by the SQL).
-        let stepIds = Array(matchedSteps)
-        try await store.moveOutputsForward(Array(best.values))
-        try await store.resolveSubmissions(stepIds: stepIds)
-        let jobs = try await store.finishSteps(stepIds: stepIds)
-        try await store.finishJobs(jobIds: Array(Set(jobs)))
-        try await store.record(outcomes)
+        // A report proves the task exists; outputs all final finish the step as they say.
+        var changes: [StepChange] = []
+        for step in matched.values.sorted(by: { $0.id.uuidString < $1.id.uuidString }) {
+            let outputs = merged[step.id] ?? step.outputs
+            var state = step.state.after(.taskReported) ?? step.state
+            if let outcome = StepOutcome(outputs: outputs.map(\.state)), let finished = state.after(.outputsFinal(outcome)) {
+                state = finished
+            }
+            let touched = (changed[step.id] ?? []).sorted().map { outputs[$0] }
+            guard state != step.state || !touched.isEmpty else { continue }
+            changes.append(StepChange(stepId: step.id, jobId: step.jobId, from: step.state, to: state, outputs: touched))
+        }
+        _ = try await completion.complete(changes)
+        try await ApplyStore(connection: connection).record(outcomes)
         return outcomes.map(\.outcome)
-    }
-
-    private struct OutputKey: Hashable {
-        var step: UUID
-        var index: Int
-    }
-
-    /// The same order the SQL uses: a later status, or more progress within one; final is final.
-    static func isAhead(_ candidate: OutputReport, of current: OutputReport) -> Bool {
-        if current.status.isTerminal { return false }
-        if current.status != candidate.status { return current.status < candidate.status }
-        return candidate.progress > current.progress
     }
 
     /// Puts failed (or the given) notifications back to pending, to apply again after a fix.

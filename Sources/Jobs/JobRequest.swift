@@ -3,6 +3,7 @@ public import Foundation
 public import MPS
 import Postgres
 public import Store
+import Workflows
 
 /// A client's job body, checked as far as it can be before anything is stored: the same code
 /// answers `POST /v1/jobs` and `mpshook submit`.
@@ -54,7 +55,7 @@ public struct JobRequest: Sendable, Equatable {
     }
 
     /// `TaskNotifyConfig` members mpshook sets (or, for the queue targets, never uses).
-    static let ownedNotifyMembers = ["NotifyUrl", "NotifyKey", "CmqModel", "CmqRegion", "TopicName", "QueueName", "AwsSQS"]
+    static let ownedNotifyMembers = StepRequest.ownedNotifyMembers
 
     public var clientReference: String?
     /// The client's context as compact JSON with sorted keys.
@@ -121,12 +122,12 @@ public struct JobRequest: Sendable, Equatable {
 
     /// Compact JSON with sorted keys, as every stored body is written.
     static func encode(_ value: JSONValue) -> String? {
-        (try? MPSJSON.encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) }
+        StepRequest.encode(value)
     }
 }
 
-/// Collects every problem of one body while reading it.
-private struct Checker {
+/// Collects every problem of one body while reading it; shared by both kinds of job body.
+struct Checker {
     typealias Code = JobRequest.Code
     private(set) var problems: [ValidationProblem] = []
 
@@ -182,21 +183,9 @@ private struct Checker {
         }
         checkInputTypes(request["InputInfo"], expanded: expanded)
 
-        // Validate what the dispatcher will send: its SessionContext and notify settings added.
-        var sent = request
-        sent["SessionContext"] = .string(CorrelationId().sessionContext)
-        switch sent["TaskNotifyConfig"] {
-        case nil, .some(.object):
-            var notify = sent["TaskNotifyConfig"]?.objectValue ?? [:]
-            notify["NotifyType"] = "URL"
-            notify["NotifyUrl"] = "https://mpshook.invalid/mps/notify?token=placeholder"
-            if notify["NotifyMode"] == nil { notify["NotifyMode"] = "Finish" }
-            sent["TaskNotifyConfig"] = .object(notify)
-        default:
-            break  // not an object: left for the validator to report
-        }
-        let sentBytes = JobRequest.encode(.object(sent)).map { Array($0.utf8) } ?? []
-        if case .failure(let found) = BatchProcessMediaValidator.decode(sentBytes) {
+        // Validate what the dispatcher will send, built by the same builder with a placeholder target.
+        let sent = StepRequest.sendable(stored: request, sessionContext: CorrelationId().sessionContext, notify: .placeholder)
+        if case .failure(let found) = sent {
             // Bad inputUrls were reported above; the InputInfo they would have made is not missing.
             let inputsReported = body["inputUrls"] != nil && request["InputInfo"] == nil
             for problem in found where !(inputsReported && problem.field == "InputInfo") {
@@ -215,7 +204,7 @@ private struct Checker {
         )
     }
 
-    private mutating func checkClientReference(_ value: JSONValue?) -> String? {
+    mutating func checkClientReference(_ value: JSONValue?) -> String? {
         guard let value else { return nil }
         guard case .string(let reference) = value else {
             add("clientReference", "must be a string, not \(JobRequest.typeName(value))", Code.invalidParameter)
@@ -233,7 +222,7 @@ private struct Checker {
         return reference
     }
 
-    private mutating func checkClientContext(_ value: JSONValue?) -> String? {
+    mutating func checkClientContext(_ value: JSONValue?) -> String? {
         guard let value else { return nil }
         guard case .object = value else {
             add("clientContext", "must be a JSON object, not \(JobRequest.typeName(value))", Code.invalidParameter)
@@ -242,7 +231,7 @@ private struct Checker {
         return JobRequest.encode(value)
     }
 
-    private mutating func checkInputURLs(_ value: JSONValue?) -> [String]? {
+    mutating func checkInputURLs(_ value: JSONValue?) -> [String]? {
         guard let value else { return nil }
         guard case .array(let elements) = value else {
             add("inputUrls", "must be an array of URL strings, not \(JobRequest.typeName(value))", Code.invalidParameter)
@@ -305,7 +294,7 @@ private struct Checker {
     }
 
     /// PostgreSQL text cannot hold NUL, so a string with one would fail at the database.
-    private mutating func checkNoNUL(_ value: JSONValue, path: String) {
+    mutating func checkNoNUL(_ value: JSONValue, path: String) {
         switch value {
         case .string(let text) where text.unicodeScalars.contains("\u{0}"):
             add(path, "must not contain a NUL character (\\u0000)", Code.invalidParameterValue)

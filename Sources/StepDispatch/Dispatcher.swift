@@ -62,12 +62,15 @@ public final class Dispatcher: Service, Sendable {
                 listener = try? await client.listen([JobStore.stepsChannel]).makeAsyncIterator()
             }
             await drain()
+            // A delayed step (a retry after its pause) is due before the next poll: wake for it.
+            var wait = configuration.pollInterval
+            if let due = try? await steps.untilNextDue() { wait = max(.milliseconds(50), min(wait, due)) }
             guard var iterator = listener else {
-                try? await Task.sleep(for: configuration.pollInterval)
+                try? await Task.sleep(for: wait)
                 continue
             }
             do {
-                if try await iterator.next(within: configuration.pollInterval) != nil {
+                if try await iterator.next(within: wait) != nil {
                     // Coalesce a burst of wake-ups into one drain.
                     while try await iterator.next(within: .milliseconds(1)) != nil {}
                 }

@@ -9,32 +9,6 @@ public struct PendingNotification: Sendable, Equatable {
     public var body: String
 }
 
-/// The most advanced report for one output within a batch.
-public struct OutputReport: Sendable, Equatable {
-    public var stepId: UUID
-    public var inputIndex: Int
-    public var status: OutputStatus
-    public var progress: Int
-    public var path: String?
-    public var subtitleURL: String?
-    public var errorCode: String?
-    public var errorMessage: String?
-
-    public init(
-        stepId: UUID, inputIndex: Int, status: OutputStatus, progress: Int,
-        path: String?, subtitleURL: String?, errorCode: String?, errorMessage: String?
-    ) {
-        self.stepId = stepId
-        self.inputIndex = inputIndex
-        self.status = status
-        self.progress = progress
-        self.path = path
-        self.subtitleURL = subtitleURL
-        self.errorCode = errorCode
-        self.errorMessage = errorMessage
-    }
-}
-
 /// What became of one notification.
 public enum ApplyOutcome: String, Sendable {
     case applied, orphan, unsupported, failed
@@ -64,94 +38,6 @@ public struct ApplyStore: Sendable {
             let (id, correlationId, eventType, body) = try row.decode((Int64, UUID?, String, String).self)
             return PendingNotification(id: id, correlationId: correlationId, eventType: eventType, body: body)
         }
-    }
-
-    /// The steps these correlation ids name, locked (in id order, so appliers never deadlock),
-    /// as correlation id → (step, job).
-    public func lockSteps(correlationIds: [UUID]) async throws(PostgresError) -> [UUID: (step: UUID, job: UUID)] {
-        guard !correlationIds.isEmpty else { return [:] }
-        let rows = try await connection.query("""
-            SELECT correlation_id, id, job_id FROM steps
-            WHERE correlation_id = ANY(\(correlationIds)::uuid[])
-            ORDER BY id
-            FOR UPDATE
-            """)
-        var steps: [UUID: (step: UUID, job: UUID)] = [:]
-        for row in rows {
-            let (correlationId, stepId, jobId) = try row.decode((UUID, UUID, UUID).self)
-            steps[correlationId] = (stepId, jobId)
-        }
-        return steps
-    }
-
-    /// Moves outputs forward only: to a later status, or to more progress within the same
-    /// status; SUCCESS and FAIL are final. A stale report matches no row and changes nothing.
-    public func moveOutputsForward(_ reports: [OutputReport]) async throws(PostgresError) {
-        guard !reports.isEmpty else { return }
-        let failed = reports.map { $0.status == .fail }
-        _ = try await connection.query("""
-            UPDATE outputs SET status = report.status, progress = report.progress,
-                subtitle_path = report.path, subtitle_url = report.url,
-                error_code = report.error_code, error_message = report.error_message, updated_at = now()
-            FROM unnest(\(reports.map(\.stepId))::uuid[], \(reports.map(\.inputIndex))::int[], \(reports.map(\.status.rawValue))::text[],
-                        \(reports.map(\.progress))::int[], \(reports.map(\.path))::text[], \(reports.map(\.subtitleURL))::text[],
-                        \(zip(reports, failed).map { $1 ? $0.errorCode : nil })::text[],
-                        \(zip(reports, failed).map { $1 ? $0.errorMessage : nil })::text[])
-                AS report(step_id, input_index, status, progress, path, url, error_code, error_message)
-            WHERE outputs.step_id = report.step_id AND outputs.input_index = report.input_index
-              AND outputs.status NOT IN ('SUCCESS', 'FAIL')
-              AND (CASE outputs.status WHEN 'WAITING' THEN 0 ELSE 1 END,  outputs.progress)
-                  < (CASE report.status WHEN 'WAITING' THEN 0 WHEN 'PROCESSING' THEN 1 ELSE 2 END, report.progress)
-            """)
-    }
-
-    /// A callback proves the task exists: steps whose submission was unclear become `submitted`.
-    /// The error of the unclear attempt (a timeout, `InternalError`) no longer describes the step,
-    /// so it is cleared, as `StepStore.markSubmitted` clears it when the answer arrives.
-    public func resolveSubmissions(stepIds: [UUID]) async throws(PostgresError) {
-        guard !stepIds.isEmpty else { return }
-        _ = try await connection.query("""
-            UPDATE steps SET state = 'submitted', error_code = NULL, error_message = NULL, updated_at = now()
-            WHERE id = ANY(\(stepIds)::uuid[]) AND state IN ('submitting', 'submit_unknown', 'lost')
-            """)
-    }
-
-    /// Steps whose outputs are all final finish by their outputs' outcomes; returns their jobs.
-    public func finishSteps(stepIds: [UUID]) async throws(PostgresError) -> [UUID] {
-        guard !stepIds.isEmpty else { return [] }
-        let rows = try await connection.query("""
-            UPDATE steps SET state = outcome.final, finished_at = now(), updated_at = now()
-            FROM (
-                SELECT step_id,
-                       CASE WHEN every(status = 'SUCCESS') THEN 'succeeded'
-                            WHEN every(status = 'FAIL') THEN 'failed'
-                            ELSE 'partially_failed' END AS final,
-                       every(status IN ('SUCCESS', 'FAIL')) AS done
-                FROM outputs WHERE step_id = ANY(\(stepIds)::uuid[])
-                GROUP BY step_id
-            ) AS outcome
-            WHERE steps.id = outcome.step_id AND steps.state = 'submitted' AND outcome.done
-            RETURNING steps.job_id
-            """)
-        return try rows.map { row throws(PostgresError) in try row.decode(UUID.self, at: 0) }
-    }
-
-    /// Jobs whose steps are all final finish: succeeded, failed, or partially failed.
-    public func finishJobs(jobIds: [UUID]) async throws(PostgresError) {
-        guard !jobIds.isEmpty else { return }
-        _ = try await connection.query("""
-            UPDATE jobs SET state = CASE WHEN summary.all_succeeded THEN 'succeeded'
-                                         WHEN summary.all_failed THEN 'failed'
-                                         ELSE 'partially_failed' END,
-                finished_at = now(), updated_at = now()
-            FROM (
-                SELECT job_id, every(state = 'succeeded') AS all_succeeded, every(state = 'failed') AS all_failed,
-                       every(state IN ('succeeded', 'partially_failed', 'failed')) AS done
-                FROM steps WHERE job_id = ANY(\(jobIds)::uuid[])
-                GROUP BY job_id
-            ) AS summary
-            WHERE jobs.id = summary.job_id AND jobs.state = 'running' AND summary.done
-            """)
     }
 
     /// Records each notification's outcome (and error, for `failed`).

@@ -1,5 +1,6 @@
 import Foundation
 public import Postgres
+import Workflows
 
 /// SQL for jobs and their steps.
 public struct JobStore: Sendable {
@@ -18,8 +19,9 @@ public struct JobStore: Sendable {
     public func create(_ job: NewJob) async throws -> JobCreation {
         try await client.withTransaction { connection in
             let inserted = try await connection.query("""
-                INSERT INTO jobs (id, client_reference, client_context)
-                VALUES (\(job.id), \(job.clientReference), \(job.clientContext))
+                INSERT INTO jobs (id, client_reference, client_context, workflow_id, params, input_urls)
+                VALUES (\(job.id), \(job.clientReference), \(job.clientContext), \(job.workflowId),
+                    \(job.params.isEmpty ? nil : JSONBText(WorkflowParams.encode(job.params))), \(job.inputURLs ?? job.steps.first?.inputURLs))
                 ON CONFLICT (client_reference) WHERE client_reference IS NOT NULL DO NOTHING
                 RETURNING id
                 """)
@@ -29,12 +31,15 @@ public struct JobStore: Sendable {
             }
             for step in job.steps {
                 _ = try await connection.query("""
-                    INSERT INTO steps (id, job_id, name, correlation_id, session_context, request)
-                    VALUES (\(step.id), \(job.id), \(step.name), \(step.correlationId), \(step.sessionContext), \(step.request))
+                    INSERT INTO steps (id, job_id, name, item, run, correlation_id, session_context, request, next_attempt_at)
+                    VALUES (\(step.id), \(job.id), \(step.name), \(step.item), \(step.run), \(step.correlationId), \(step.sessionContext),
+                        \(step.request), now() + \(step.delaySeconds) * interval '1 second')
                     """)
+                let jobIndexes = step.jobInputIndexes ?? Array(step.inputURLs.indices)
                 _ = try await connection.query("""
-                    INSERT INTO outputs (step_id, input_index, input_url)
-                    SELECT \(step.id), ordinality - 1, url FROM unnest(\(step.inputURLs)::text[]) WITH ORDINALITY AS input(url, ordinality)
+                    INSERT INTO outputs (step_id, input_index, job_input_index, input_url)
+                    SELECT \(step.id), ordinality - 1, job_index, url
+                    FROM unnest(\(step.inputURLs)::text[], \(jobIndexes)::int[]) WITH ORDINALITY AS input(url, job_index, ordinality)
                     """)
             }
             _ = try await connection.query("SELECT pg_notify(\(Self.stepsChannel), '')")

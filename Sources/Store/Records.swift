@@ -1,5 +1,6 @@
 public import Foundation
 public import Postgres
+public import Workflows
 
 /// A job to create, with its first steps.
 public struct NewJob: Sendable {
@@ -8,12 +9,24 @@ public struct NewJob: Sendable {
     public var clientReference: String?
     /// The client's own context (JSON), stored with the job.
     public var clientContext: JSONBText?
+    /// The workflow version it runs (nil: the one-step workflow of a bare request).
+    public var workflowId: Int64?
+    /// Its parameters, the workflow's defaults filled in.
+    public var params: [String: ParameterValue]
+    /// The job's input URLs; nil keeps the first step's as the job's.
+    public var inputURLs: [String]?
     public var steps: [NewStep]
 
-    public init(id: UUID = UUID(), clientReference: String? = nil, clientContext: JSONBText? = nil, steps: [NewStep]) {
+    public init(
+        id: UUID = UUID(), clientReference: String? = nil, clientContext: JSONBText? = nil, workflowId: Int64? = nil,
+        params: [String: ParameterValue] = [:], inputURLs: [String]? = nil, steps: [NewStep]
+    ) {
         self.id = id
         self.clientReference = clientReference
         self.clientContext = clientContext
+        self.workflowId = workflowId
+        self.params = params
+        self.inputURLs = inputURLs
         self.steps = steps
     }
 }
@@ -28,14 +41,28 @@ public struct NewStep: Sendable {
     public var request: JSONBText
     /// The input URLs, in order: one output row each.
     public var inputURLs: [String]
+    /// Each input's place among the job's inputs (nil: the same as its place here).
+    public var jobInputIndexes: [Int]?
+    /// The fan-out value it runs for, and its run number.
+    public var item: String?
+    public var run: Int
+    /// Seconds after creation before it is due.
+    public var delaySeconds: Int
 
-    public init(id: UUID = UUID(), name: String = "main", correlationId: UUID, sessionContext: String, request: JSONBText, inputURLs: [String]) {
+    public init(
+        id: UUID = UUID(), name: String = "main", correlationId: UUID, sessionContext: String, request: JSONBText, inputURLs: [String],
+        jobInputIndexes: [Int]? = nil, item: String? = nil, run: Int = 1, delaySeconds: Int = 0
+    ) {
         self.id = id
         self.name = name
         self.correlationId = correlationId
         self.sessionContext = sessionContext
         self.request = request
         self.inputURLs = inputURLs
+        self.jobInputIndexes = jobInputIndexes
+        self.item = item
+        self.run = run
+        self.delaySeconds = delaySeconds
     }
 }
 

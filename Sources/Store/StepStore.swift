@@ -1,23 +1,29 @@
 public import Foundation
 public import Postgres
+import Workflows
 
 /// SQL for the steps' submission life cycle. Every state change is one statement whose WHERE
-/// clause names the states it may leave, so a late or repeated call changes nothing.
+/// clause names the states it may leave, taken from `StepState.after(_:)` (``StepMove``), so a
+/// late or repeated call changes nothing and the database cannot disagree with the domain rules.
+/// A refusal finishes the step, so it goes through the completion path (``CompletionStore``).
 public struct StepStore: Sendable {
     let client: PostgresClient
+    let catalog: WorkflowCatalog
 
-    public init(client: PostgresClient) {
+    public init(client: PostgresClient, catalog: WorkflowCatalog = WorkflowCatalog()) {
         self.client = client
+        self.catalog = catalog
     }
 
     /// Claims up to `limit` due pending steps (`FOR UPDATE SKIP LOCKED`, so replicas never
     /// claim the same one) and marks them `submitting` in the same statement.
     public func claimPending(limit: Int) async throws(PostgresError) -> [ClaimedStep] {
+        let claim = StepMove(.claim)
         let rows = try await client.query("""
-            UPDATE steps SET state = 'submitting', submit_attempts = submit_attempts + 1, updated_at = now()
+            UPDATE steps SET state = \(claim.target), submit_attempts = submit_attempts + 1, updated_at = now()
             WHERE id IN (
                 SELECT id FROM steps
-                WHERE state = 'pending' AND next_attempt_at <= now()
+                WHERE state = ANY(\(claim.sources)::text[]) AND next_attempt_at <= now()
                 ORDER BY next_attempt_at
                 LIMIT \(limit)
                 FOR UPDATE SKIP LOCKED
@@ -33,15 +39,27 @@ public struct StepStore: Sendable {
         }
     }
 
+    /// How long until the earliest pending step is due (zero when one is due now; nil when none
+    /// is pending), so a dispatcher sleeps until a delayed follow-up is due, not a poll interval.
+    public func untilNextDue() async throws(PostgresError) -> Duration? {
+        let rows = try await client.query("""
+            SELECT extract(epoch FROM min(next_attempt_at) - now())::float8 FROM steps WHERE state = ANY(\(StepMove(.claim).sources)::text[])
+            """)
+        guard let seconds = try rows.first?.decode(Double?.self, at: 0) else { return nil }
+        return .milliseconds(max(0, Int((seconds * 1000).rounded(.up))))
+    }
+
     /// Records the TaskId. A callback may have finished the step already (it can arrive before
     /// the response): the TaskId is kept and the state is left as it is then.
     @discardableResult
     public func markSubmitted(_ id: UUID, taskId: String) async throws(PostgresError) -> Bool {
+        let accept = StepMove(.accept)
         let rows = try await client.query("""
             UPDATE steps SET task_id = \(taskId), submitted_at = coalesce(submitted_at, now()), updated_at = now(),
-                state = CASE WHEN state IN ('submitting', 'submit_unknown') THEN 'submitted' ELSE state END,
-                error_code = NULL, error_message = NULL
-            WHERE id = \(id) AND state <> 'pending'
+                state = CASE WHEN state = ANY(\(accept.changing)::text[]) THEN \(accept.target) ELSE state END,
+                error_code = CASE WHEN state = ANY(\(accept.changing)::text[]) THEN NULL ELSE error_code END,
+                error_message = CASE WHEN state = ANY(\(accept.changing)::text[]) THEN NULL ELSE error_message END
+            WHERE id = \(id) AND state = ANY(\(accept.sources)::text[])
             RETURNING id
             """)
         return rows.count == 1
@@ -51,45 +69,33 @@ public struct StepStore: Sendable {
     @discardableResult
     public func markRetry(_ id: UUID, after delay: Duration, code: String, message: String) async throws(PostgresError) -> Bool {
         let milliseconds = delay.components.seconds * 1000 + delay.components.attoseconds / 1_000_000_000_000_000
+        let retry = StepMove(.retryLater)
         let rows = try await client.query("""
-            UPDATE steps SET state = 'pending', next_attempt_at = now() + \(Int(milliseconds)) * interval '1 millisecond',
+            UPDATE steps SET state = \(retry.target), next_attempt_at = now() + \(Int(milliseconds)) * interval '1 millisecond',
                 error_code = \(code), error_message = \(message), updated_at = now()
-            WHERE id = \(id) AND state = 'submitting'
+            WHERE id = \(id) AND state = ANY(\(retry.sources)::text[])
             RETURNING id
             """)
         return rows.count == 1
     }
 
     /// A final refusal: the step failed without creating a task, so no callback will ever move
-    /// its outputs: they end `FAIL` with the refusal's code and message. Its job finishes too when
-    /// this was its last unfinished step. All in one transaction, so no reader sees a failed step
-    /// with outputs still waiting.
+    /// its outputs: they end `FAIL` with the refusal's code and message, and its job goes on (a
+    /// branch on failure) or ends, through the one completion path, in one transaction.
     @discardableResult
     public func markFailed(_ id: UUID, code: String, message: String) async throws -> Bool {
         try await client.withTransaction { connection in
-            let rows = try await connection.query("""
-                UPDATE steps SET state = 'failed', error_code = \(code), error_message = \(message),
-                    finished_at = now(), updated_at = now()
-                WHERE id = \(id) AND state IN ('pending', 'submitting')
-                RETURNING job_id
-                """)
-            guard let row = rows.first else { return false }
-            // Only reached when the step itself just failed (above), so a late call changes no output.
-            _ = try await connection.query("""
-                UPDATE outputs SET status = 'FAIL', error_code = \(code), error_message = \(message), updated_at = now()
-                WHERE step_id = \(id) AND status NOT IN ('SUCCESS', 'FAIL')
-                """)
-            try await ApplyStore(connection: connection).finishJobs(jobIds: [try row.decode(UUID.self, at: 0)])
-            return true
+            try await CompletionStore(connection: connection, catalog: self.catalog).refuse(stepId: id, code: code, message: message) != nil
         }
     }
 
     /// An ambiguous outcome: a task may exist. Never resent automatically.
     @discardableResult
     public func markSubmitUnknown(_ id: UUID, code: String, message: String) async throws(PostgresError) -> Bool {
+        let unclear = StepMove(.unclear)
         let rows = try await client.query("""
-            UPDATE steps SET state = 'submit_unknown', error_code = \(code), error_message = \(message), updated_at = now()
-            WHERE id = \(id) AND state = 'submitting'
+            UPDATE steps SET state = \(unclear.target), error_code = \(code), error_message = \(message), updated_at = now()
+            WHERE id = \(id) AND state = ANY(\(unclear.sources)::text[])
             RETURNING id
             """)
         return rows.count == 1
@@ -100,10 +106,11 @@ public struct StepStore: Sendable {
     /// so they become `submit_unknown`, never pending. Returns how many.
     public func recoverAbandoned(olderThan: Duration) async throws(PostgresError) -> Int {
         let seconds = Int(olderThan.components.seconds)
+        let unclear = StepMove(.unclear)
         let rows = try await client.query("""
-            UPDATE steps SET state = 'submit_unknown', error_code = 'Interrupted',
+            UPDATE steps SET state = \(unclear.target), error_code = 'Interrupted',
                 error_message = 'the process stopped while submitting; the call may have reached MPS', updated_at = now()
-            WHERE state = 'submitting' AND updated_at < now() - \(seconds) * interval '1 second'
+            WHERE state = ANY(\(unclear.sources)::text[]) AND updated_at < now() - \(seconds) * interval '1 second'
             RETURNING id
             """)
         return rows.count
@@ -130,5 +137,21 @@ public struct StepStore: Sendable {
             id: id, jobId: jobId, correlationId: correlationId, sessionContext: sessionContext, state: parsed,
             taskId: taskId, submitAttempts: attempts, errorCode: code, errorMessage: message
         )
+    }
+}
+
+/// The SQL guard and target of one step event, read off `StepState.after(_:)`: the states the
+/// event applies in (``sources``), those it changes (``changing``), and the state it moves them to.
+struct StepMove {
+    let sources: [String]
+    let changing: [String]
+    /// The state every changing source moves to (each event used here has exactly one).
+    let target: String
+
+    init(_ event: StepState.Event) {
+        sources = StepState.sources(of: event).map(\.rawValue)
+        let changingStates = StepState.changing(on: event)
+        changing = changingStates.map(\.rawValue)
+        target = changingStates.first.flatMap { $0.after(event) }?.rawValue ?? ""
     }
 }
