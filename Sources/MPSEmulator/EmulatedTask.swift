@@ -151,7 +151,20 @@ struct EmulatedTask: Sendable {
             fields["Status"] = .string("SUCCESS")
             fields["Message"] = .string("SUCCESS")
             let translating = raw["TranslateSwitch"]?.stringValue == "ON"
-            let path = subtitlePath(index: index, raw: raw)
+            let source = sourceLanguage(index: index, raw: raw)
+            let targets = (raw["TranslateDstLanguage"]?.stringValue ?? "").split(separator: "/").map(String.init)
+            // One language: the default path and no SubtitleResults, as in the official example.
+            // Several: one file per language, and the task's own path is the first language's.
+            let defaultPath = subtitlePath(index: index, raw: raw)
+            let several = translating && targets.count > 1
+            let path = several ? Self.path(defaultPath, language: targets[0]) : defaultPath
+            let subtitleResults: [JSONValue] = several ? targets.map { target in
+                .object([
+                    "Status": .string("Success"), "TransSrc": .string(source), "TransDst": .string(target),
+                    "Path": .string(Self.path(defaultPath, language: target)),
+                    "SubtitleEmbedPath": .string(""), "SubtitleFileId": .string(""),
+                ])
+            } : []
             let storage = request["OutputStorage"] ?? .null
             let location = subtitleURL(path: path)
             let segments: [JSONValue] = Self.sampleSegments.map { start, end, text, trans in
@@ -165,13 +178,13 @@ struct EmulatedTask: Sendable {
             if translating {
                 fields["TransTextTask"] = .object([
                     "SegmentSet": .array(segments), "SubtitlePath": .string(location), "OutputStorage": storage,
-                    "Path": .string(path), "SubtitleResults": .array([]),
+                    "Path": .string(path), "SubtitleResults": .array(subtitleResults),
                 ])
             } else {
                 fields["AsrFullTextTask"] = .object([
                     "SegmentSet": .array(segments), "Path": .string(path), "SubtitlePath": .string(location),
                     "SubtitleInfo": .object([
-                        "Language": raw["VideoSrcLanguage"] ?? .string(""), "Status": .string("Success"),
+                        "Language": .string(source), "Status": .string("Success"),
                         "Path": .string(path), "SubtitleEmbedPath": .string(""), "SubtitleFileId": .string(""),
                     ]),
                     "OutputStorage": storage,
@@ -191,6 +204,38 @@ struct EmulatedTask: Sendable {
         var format = raw["SubtitleFormat"]?.stringValue ?? "vtt"
         if format.isEmpty || format == "original" { format = "vtt" }
         return directory + "\(name)_smartsubtitle_\(definition).\(format)"
+    }
+
+    /// `/out/a_smartsubtitle_0.vtt` → `/out/a_smartsubtitle_0_ja.vtt`: one language's file.
+    static func path(_ path: String, language: String) -> String {
+        let name = path.lastIndex(of: "/").map { path.index(after: $0) } ?? path.startIndex
+        guard let dot = path[name...].lastIndex(of: ".") else { return path + "_" + language }
+        return String(path[..<dot]) + "_" + language + String(path[dot...])
+    }
+
+    /// The source language recognition reports for input `index`: `VideoSrcLanguage` as given,
+    /// or for `auto` the one detected (see ``detectedLanguage(url:)``).
+    func sourceLanguage(index: Int, raw: [String: JSONValue]) -> String {
+        let given = raw["VideoSrcLanguage"]?.stringValue ?? ""
+        guard given == "auto" else { return given }
+        return Self.detectedLanguage(url: inputs[index]["UrlInputInfo"]?["Url"]?.stringValue ?? "")
+    }
+
+    /// What "detection" finds in a URL, so tests choose it: the value of a `lang=xx` or `lang-xx`
+    /// marker (letters, digits, `-` and `_` up to the next other character; the marker must not
+    /// follow a letter or digit, so `slang-` is no marker), else `en`.
+    static func detectedLanguage(url: String) -> String {
+        var rest = Substring(url)
+        while let marker = rest.firstRange(of: "lang") {
+            let after = rest[marker.upperBound...]
+            let before = marker.lowerBound > url.startIndex ? url[url.index(before: marker.lowerBound)] : "/"
+            if let separator = after.first, separator == "=" || separator == "-", !(before.isLetter || before.isNumber) {
+                let code = after.dropFirst().prefix { ($0.isASCII && ($0.isLetter || $0.isNumber)) || $0 == "-" || $0 == "_" }
+                if !code.isEmpty { return String(code) }
+            }
+            rest = after
+        }
+        return "en"
     }
 
     private func subtitleURL(path: String) -> String {

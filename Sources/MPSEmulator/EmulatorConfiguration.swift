@@ -5,8 +5,15 @@ public struct EmulatorConfiguration: Sendable {
     public var keys: [String: String]
     /// From acceptance to the final result of a task.
     public var processingTime: Duration
-    /// Share (0…1) of outputs that fail with `SourceFileError`. Inputs whose URL contains
-    /// `fail` always fail, so tests can choose exactly.
+    /// Share (0…1) of outputs that fail with `SourceFileError`. Markers in an input's URL decide
+    /// instead, so tests can choose exactly (the first that matches wins):
+    /// - `fail-unless-auto`: fails unless the request's `VideoSrcLanguage` is `auto`;
+    /// - `flaky`: fails the first time this emulator process runs that URL (`reset()` does not
+    ///   forget it), succeeds every later time;
+    /// - `fail`: always fails.
+    ///
+    /// With `VideoSrcLanguage` `auto`, the language "detected" is the one a `lang=xx` or
+    /// `lang-xx` marker in the URL names, else `en`.
     public var failureShare: Double
     /// `BatchProcessMedia` calls allowed in any one-second window (MPS: 20).
     public var rateLimit: Int

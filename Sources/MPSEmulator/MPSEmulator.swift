@@ -35,6 +35,8 @@ public final class MPSEmulator: Service, Sendable {
         var inFlight: Set<String> = []
         var faults: EmulatorFaults
         var random: SplitMix64
+        /// `flaky` URLs that already ran once: they fail only their first time.
+        var ranFlaky: Set<String> = []
     }
 
     struct Delivery: Sendable {
@@ -70,7 +72,8 @@ public final class MPSEmulator: Service, Sendable {
     /// Callbacks still scheduled.
     public var pendingCallbacks: Int { state.withLock { $0.pending.count } }
 
-    /// Forgets tasks, records and pending callbacks; keeps configuration and faults.
+    /// Forgets tasks, records and pending callbacks; keeps configuration, faults, and which
+    /// `flaky` URLs already ran (they fail only the first time in this process).
     public func reset() {
         state.withLock { state in
             state.tasks = [:]
@@ -190,9 +193,14 @@ public final class MPSEmulator: Service, Sendable {
         let taskId = "24000030-BatchTask-" + Hex.encode(SecureRandom.bytes(count: 16))
         let (fault, task) = state.withLock { state -> (Fault, EmulatedTask) in
             let inputs = request["InputInfo"]?.arrayValue ?? []
-            let failing = inputs.map { input in
+            let sourceLanguage = request["SmartSubtitlesTask"]?["RawParameter"]?["VideoSrcLanguage"]?.stringValue
+            // The URL markers of EmulatorConfiguration.failureShare, most specific first.
+            let failing = inputs.map { input -> Bool in
                 let url = input["UrlInputInfo"]?["Url"]?.stringValue ?? ""
-                return url.contains("fail") || state.random.nextUnit() < configuration.failureShare
+                if url.contains("fail-unless-auto") { return sourceLanguage != "auto" }
+                if url.contains("flaky") { return state.ranFlaky.insert(url).inserted }
+                if url.contains("fail") { return true }
+                return state.random.nextUnit() < configuration.failureShare
             }
             let notifyConfig = request["TaskNotifyConfig"]
             var notify: EmulatedTask.Notify?

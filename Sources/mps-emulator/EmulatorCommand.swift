@@ -13,6 +13,11 @@ struct EmulatorCommand: AsyncParsableCommand {
             Keys: TENCENTCLOUD_SECRET_ID and TENCENTCLOUD_SECRET_KEY when set, else the built-in example pair \
             (printed at start). Inspect and inject faults at /_emulator/calls, /_emulator/callbacks, \
             /_emulator/faults (GET/PUT JSON), /_emulator/reset.
+
+            Input URLs choose their outcome: one containing 'fail-unless-auto' fails unless VideoSrcLanguage is \
+            'auto'; 'flaky' fails the first time this process runs that URL and succeeds later; 'fail' always \
+            fails. With VideoSrcLanguage 'auto', the detected language is the one a 'lang=xx' or 'lang-xx' \
+            marker in the URL names, else 'en'.
             """
     )
 
@@ -25,7 +30,7 @@ struct EmulatorCommand: AsyncParsableCommand {
     @Option(help: "Seconds from acceptance to a task's final result.")
     var processingSeconds = 2.0
 
-    @Option(help: "Share (0…1) of outputs that fail; URLs containing 'fail' always fail.")
+    @Option(help: "Share (0…1) of outputs that fail; URLs with 'fail', 'flaky' or 'fail-unless-auto' decide for themselves.")
     var failureShare = 0.0
 
     @Option(help: "BatchProcessMedia calls allowed per second.")

@@ -79,6 +79,16 @@ struct SDKConformanceTests {
                 _ = try await client.batchProcessMedia(try request(plain))
                 let all = try await receiver.waitFor(4)
                 models.append(("notification-asr", "ParseNotificationResponse", try MPSJSON.decoder.decode(JSONValue.self, from: Data(all[3]))))
+                // Several target languages from a detected source: one SubtitleResults item each.
+                let several = requestJSON(
+                    urls: ["https://example.com/v/a.mp4?lang=ja"], notifyUrl: url,
+                    raw: #"{"SubtitleType":2,"VideoSrcLanguage":"auto","SubtitleFormat":"vtt","TranslateSwitch":"ON","TranslateDstLanguage":"en/ko"}"#
+                )
+                _ = try await client.batchProcessMedia(try request(several))
+                let multilingual = try MPSJSON.decoder.decode(JSONValue.self, from: Data(try #require(try await receiver.waitFor(5).last)))
+                let results = multilingual["BatchTaskEvent"]?["SmartSubtitlesTaskResult"]?["Outputs"]?.arrayValue?.first?["TransTextTask"]?["SubtitleResults"]
+                #expect(results?.arrayValue?.compactMap { $0["TransDst"]?.stringValue } == ["en", "ko"])
+                models.append(("notification-multilanguage", "ParseNotificationResponse", multilingual))
             }
         }
 

@@ -10,19 +10,21 @@ import NIOPosix
 import ServiceLifecycle
 import Synchronization
 
-/// A request body the way a caller would write one; `notifyUrl` nil means no notifications.
+/// A request body the way a caller would write one; `notifyUrl` nil means no notifications;
+/// `raw` replaces the whole `RawParameter` object (JSON text) when given.
 func requestJSON(
     urls: [String] = ["https://example.com/videos/demo.mp4"],
     sessionContext: String = "mh1:test",
     notifyUrl: String? = nil,
     mode: String = "Finish",
     key: String = "test-notify-key",
-    translate: Bool = true
+    translate: Bool = true,
+    raw: String? = nil
 ) -> String {
     let inputs = urls.map { #"{"Type":"URL","UrlInputInfo":{"Url":"\#($0)"}}"# }.joined(separator: ",")
-    let raw = translate
+    let raw = raw ?? (translate
         ? #"{"SubtitleType":2,"VideoSrcLanguage":"en","SubtitleFormat":"vtt","TranslateSwitch":"ON","TranslateDstLanguage":"zh"}"#
-        : #"{"SubtitleType":0,"VideoSrcLanguage":"en","SubtitleFormat":"srt","TranslateSwitch":"OFF"}"#
+        : #"{"SubtitleType":0,"VideoSrcLanguage":"en","SubtitleFormat":"srt","TranslateSwitch":"OFF"}"#)
     let notify = notifyUrl.map {
         #","TaskNotifyConfig":{"NotifyType":"URL","NotifyMode":"\#(mode)","NotifyUrl":"\#($0)","NotifyKey":"\#(key)"}"#
     } ?? ""
