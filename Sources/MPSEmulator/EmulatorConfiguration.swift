@@ -66,6 +66,8 @@ public struct EmulatorConfiguration: Sendable {
 
 /// Faults on demand. Shares are probabilities per callback; counts apply to the next N
 /// `BatchProcessMedia` calls and go down as they are used.
+/// As JSON (`PUT /_emulator/faults`), a member left out is off (0 or false), so a request
+/// names only the faults it wants.
 public struct EmulatorFaults: Sendable, Codable, Equatable {
     /// Share of callbacks never sent.
     public var dropShare: Double
@@ -90,6 +92,18 @@ public struct EmulatorFaults: Sendable, Codable, Equatable {
         self.reorder = reorder
         self.internalErrorAfterCreate = internalErrorAfterCreate
         self.hangAfterCreate = hangAfterCreate
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            dropShare: try container.decodeIfPresent(Double.self, forKey: .dropShare) ?? 0,
+            duplicateShare: try container.decodeIfPresent(Double.self, forKey: .duplicateShare) ?? 0,
+            callbackDelayMilliseconds: try container.decodeIfPresent(Int.self, forKey: .callbackDelayMilliseconds) ?? 0,
+            reorder: try container.decodeIfPresent(Bool.self, forKey: .reorder) ?? false,
+            internalErrorAfterCreate: try container.decodeIfPresent(Int.self, forKey: .internalErrorAfterCreate) ?? 0,
+            hangAfterCreate: try container.decodeIfPresent(Int.self, forKey: .hangAfterCreate) ?? 0
+        )
     }
 }
 
@@ -123,5 +137,10 @@ public struct RecordedCallback: Sendable, Codable, Equatable {
     /// The notification's `Timestamp` (expiry) and `Sign`.
     public var timestamp: Int64
     public var sign: String
+    /// When the POST started, or when the emulator decided not to send (UNIX seconds with fractions).
     public var sentAt: Double
+    /// When the receiver's HTTP answer arrived, whatever its status (UNIX seconds with
+    /// fractions); nil when none did (dropped, refused, no answer in time). From the 200 of a
+    /// completing callback to the next call's `receivedAt` is a chained workflow's latency.
+    public var answeredAt: Double?
 }

@@ -391,13 +391,13 @@ public final class MPSEmulator: Service, Sendable {
                 HTTPRequest(method: "POST", url: notify.url, headers: [("Content-Type", "application/json")], body: body),
                 configuration: CurlConfiguration(connectTimeout: configuration.callbackTimeout, totalTimeout: configuration.callbackTimeout, maxResponseBytes: 1 << 16)
             )
+            record.answeredAt = Date().timeIntervalSince1970
             record.httpStatus = response.status
             succeeded = (200..<300).contains(response.status)
         } catch {
             logger.debug("callback failed", metadata: ["mps.task_id": "\(task.taskId)", "error": "\(error)"])
         }
         record.outcome = succeeded ? (delivery.isDuplicate ? "duplicate" : "sent") : "failed"
-        record.sentAt = Date().timeIntervalSince1970
         state.withLock { state in
             state.callbacks.append(record)
             if !succeeded, delivery.attempt <= configuration.callbackRetries {

@@ -12,7 +12,7 @@ struct EmulatorCommand: AsyncParsableCommand {
         discussion: """
             Keys: TENCENTCLOUD_SECRET_ID and TENCENTCLOUD_SECRET_KEY when set, else the built-in example pair \
             (printed at start). Inspect and inject faults at /_emulator/calls, /_emulator/callbacks, \
-            /_emulator/faults (GET/PUT JSON), /_emulator/reset.
+            /_emulator/faults (GET, or PUT JSON naming the faults wanted: the others go off), /_emulator/reset.
 
             Input URLs choose their outcome: one containing 'fail-unless-auto' fails unless VideoSrcLanguage is \
             'auto'; 'flaky' fails the first time this process runs that URL and succeeds later; 'fail' always \
@@ -33,6 +33,15 @@ struct EmulatorCommand: AsyncParsableCommand {
     @Option(help: "Share (0…1) of outputs that fail; URLs with 'fail', 'flaky' or 'fail-unless-auto' decide for themselves.")
     var failureShare = 0.0
 
+    @Option(help: "Share (0…1) of callbacks never sent.")
+    var dropShare = 0.0
+
+    @Option(help: "Share (0…1) of callbacks sent twice (the copy 1.1 s later, signed again).")
+    var duplicateShare = 0.0
+
+    @Flag(help: "Send each Change-mode task's notifications newest first.")
+    var reorder = false
+
     @Option(help: "BatchProcessMedia calls allowed per second.")
     var rateLimit = 20
 
@@ -46,7 +55,8 @@ struct EmulatorCommand: AsyncParsableCommand {
             keys: [secretId: secretKey],
             processingTime: .milliseconds(Int64(max(0, processingSeconds) * 1000)),
             failureShare: failureShare,
-            rateLimit: rateLimit
+            rateLimit: rateLimit,
+            faults: EmulatorFaults(dropShare: dropShare, duplicateShare: duplicateShare, reorder: reorder)
         )
         let usesDefaultKey = secretKey == EmulatorConfiguration.defaultSecretKey
         try await EmulatorServer.runUntilSignalled(configuration: configuration, host: host, port: port, logger: logger) { endpoint in
