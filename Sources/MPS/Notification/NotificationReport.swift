@@ -126,8 +126,8 @@ public struct NotificationReport: Sendable, Hashable {
             } else {
                 for item in results {
                     let path = nonEmpty(item.path)
-                    // The task's own URL and segments belong to the one language whose file is
-                    // the task's `Path`; MPS gives no URL or segments for the others.
+                    // A task reports one `SubtitlePath` and one `SegmentSet`: they describe the
+                    // item whose file is the task's `Path`, and no other item's.
                     let isTasksOwn = path != nil && path == taskPath
                     files.append(
                         SubtitleFile(
