@@ -36,48 +36,7 @@ struct EndToEndTests {
         emulator emulatorConfiguration: EmulatorConfiguration, environment extra: [String: String] = [:],
         _ body: @escaping @Sendable (String, RunningEmulator) async throws -> Void
     ) async throws {
-        let migrator = try Migrator.load(directory: TestDatabase.repositoryRoot.appendingPathComponent("migrations").path)
-        try await TestDatabase.withFreshDatabase { url in
-            _ = try await TestDatabase.withClient(url: url) { client in try await migrator.migrate(client, logger: Self.quiet) }
-            try await EmulatorServer.withRunningEmulator(configuration: emulatorConfiguration) { running in
-                let port = try #require(freeLoopbackPort())
-                let configuration = try AppConfiguration(environment: [
-                    "MPSHOOK_DATABASE_URL": url,
-                    "MPSHOOK_HTTP_PORT": String(port),
-                    "MPSHOOK_PUBLIC_BASE_URL": "http://127.0.0.1:\(port)",
-                    "MPSHOOK_CALLBACK_KEYS": "e2e:" + Base64URL.encode(SecureRandom.bytes(count: 32)),
-                    "MPSHOOK_NOTIFY_KEY": "end-to-end-notify-key",
-                    "MPSHOOK_MPS_ENDPOINT": running.endpoint,
-                    "TENCENTCLOUD_SECRET_ID": EmulatorConfiguration.defaultSecretId,
-                    "TENCENTCLOUD_SECRET_KEY": EmulatorConfiguration.defaultSecretKey,
-                ].merging(extra) { _, new in new })
-                let client = PostgresClient(configuration: configuration.database, logger: Self.quiet)
-                let threadPool = NIOThreadPool(numberOfThreads: 4)
-                threadPool.start()
-                let readiness = DatabaseReadiness(client: client, migrator: migrator, interval: .seconds(1), logger: Self.quiet)
-                let application = Server.makeApplication(
-                    configuration: configuration, client: client, readiness: readiness,
-                    registry: PrometheusCollectorRegistry(), http: CurlClient(threadPool: threadPool), logger: Self.quiet
-                )
-                let group = ServiceGroup(services: [application], logger: Self.quiet)
-                do {
-                    try await withThrowingTaskGroup(of: Void.self) { tasks in
-                        tasks.addTask { try await group.run() }
-                        defer { tasks.cancelAll() }
-                        try await body(url, running)
-                        running.emulator.releaseHungCalls()
-                        await group.triggerGracefulShutdown()
-                        try await tasks.waitForAll()
-                    }
-                } catch {
-                    await client.shutdown()
-                    try? await threadPool.shutdownGracefully()
-                    throw error
-                }
-                await client.shutdown()
-                try await threadPool.shutdownGracefully()
-            }
-        }
+        try await Spine.run(replicas: 1, emulator: emulatorConfiguration, environment: extra, body)
     }
 
     /// Creates one job per request (single-step), committed before anything is sent.

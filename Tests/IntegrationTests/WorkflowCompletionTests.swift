@@ -148,7 +148,7 @@ struct WorkflowCompletionTests {
             for row in rows {
                 let (item, request, indexes, lineage) = try row.decode((String, String, [Int], Bool).self)
                 #expect(indexes == [0, 2] && lineage)
-                #expect(request.contains(#""TranslateDstLanguage":"\#(item)""#))
+                #expect(request.contains(#""TranslateDstLanguage": "\#(item)""#))
                 #expect(request.contains("/subtitles/\(jobId.uuidString.lowercased())/translate/\(item)/"))
                 #expect(!request.contains("SessionContext") && !request.contains("NotifyUrl"))
             }
