@@ -4,7 +4,7 @@ public import Logging
 import MPS
 public import Postgres
 public import ServiceLifecycle
-import Store
+public import Store
 import Workflows
 
 /// Applies stored notifications behind the door: in batches (`FOR UPDATE SKIP LOCKED`, so
