@@ -13,8 +13,9 @@ stop:   ## stop a demo running in another terminal
 build:
 	swift build
 
-bench:  ## the intake/applier benchmark against a throwaway PostgreSQL (release build, wrk)
+bench:  ## the intake/applier benchmark, then chaining latency (release build, wrk, the emulator)
 	deploy/bench/run.sh
+	deploy/bench/chaining.sh
 
 faults: ## the fault suite: kill -9, PostgreSQL stopped and stalled, hostile clients, fuzz regression (release build)
 	deploy/faults/run.sh

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The demo: installs what is missing, builds, starts a throwaway PostgreSQL in the work tree
 # (data kept across runs) and the MPS emulator, migrates, runs `mpshook serve` pointed at the
-# emulator, creates a job from demo/job.json and follows it to its final state, then keeps
+# emulator, runs a job of workflow 1 (transcribe, then translate into two languages) to its end and shows it, then keeps
 # everything running to explore. Ctrl-C stops everything it started; `scripts/demo.sh stop`
 # (make stop) does so from elsewhere.
 set -euo pipefail
@@ -120,14 +120,21 @@ done
 echo
 echo "mpshook is ready on http://127.0.0.1:$http_port"
 echo
-echo "== creating a job from demo/job.json (3 videos, Change mode) and following it"
-"$binary" submit --file demo/job.json --wait --timeout 120
+echo "== the stored workflows (loaded from workflows/ when mpshook started)"
+"$binary" workflows list
 echo
-echo "== what PostgreSQL holds for the newest job"
+echo "== a job of workflow 1, transcribe-then-translate (recognition with a hotword lexicon, then"
+echo "   translation into ja and ko), over two videos, followed to its end"
+"$binary" submit --workflow transcribe-then-translate \
+    --input https://media.example/demo/keynote.mp4 --input https://media.example/demo/interview.mp4 --wait --timeout 120
+echo
 job_id="$(psql "$database_url" -tAc "SELECT id FROM jobs ORDER BY created_at DESC LIMIT 1")"
-psql "$database_url" -P pager=off -c "SELECT name, state, task_id, submit_attempts, error_code FROM steps WHERE job_id = '$job_id'"
-psql "$database_url" -P pager=off -c "SELECT o.input_index, o.status, o.progress, o.subtitle_path FROM outputs o JOIN steps s ON s.id = o.step_id WHERE s.job_id = '$job_id' ORDER BY o.input_index"
-psql "$database_url" -P pager=off -c "SELECT n.id, n.event_type, n.outcome, n.received_at, n.applied_at FROM notifications n JOIN steps s ON s.correlation_id = n.correlation_id WHERE s.job_id = '$job_id' ORDER BY n.id"
+echo "== the job as a graph, with every output per input and language (mpshook jobs show $job_id)"
+"$binary" jobs show "$job_id"
+echo
+echo "== what PostgreSQL holds for it"
+psql "$database_url" -P pager=off -c "SELECT s.name, s.state, s.task_id, (SELECT p.name FROM steps p WHERE p.id = s.parent_ids[1]) AS after FROM steps s WHERE s.job_id = '$job_id' ORDER BY s.created_at"
+psql "$database_url" -P pager=off -c "SELECT s.name, o.job_input_index AS input, o.status, f.file->>'kind' AS kind, f.file->>'language' AS language, f.file->>'path' AS path FROM outputs o JOIN steps s ON s.id = o.step_id CROSS JOIN LATERAL jsonb_array_elements(o.results) AS f(file) WHERE s.job_id = '$job_id' ORDER BY s.created_at, o.job_input_index, kind, language"
 psql "$database_url" -P pager=off -c "SELECT a.action, a.request_id, a.error_code, a.latency_ms FROM attempts a JOIN steps s ON s.id = a.step_id WHERE s.job_id = '$job_id'"
 echo
 echo "Still running, to explore:"
