@@ -183,6 +183,7 @@ let package = Package(
             name: "App",
             dependencies: [
                 "MPS",
+                "Workflows",
                 "MPSTransport",
                 "Redacting",
                 "Store",
@@ -248,7 +249,7 @@ let package = Package(
         .testTarget(name: "WorkflowsTests", dependencies: ["Workflows", "MPS", "Correlation"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CorrelationTests", dependencies: ["Correlation", "Hashing"]),
         .testTarget(name: "StepDispatchTests", dependencies: ["StepDispatch", "Correlation", "MPS"]),
-        .testTarget(name: "JobsTests", dependencies: ["Jobs", "MPS", "Store", "Postgres", "Correlation"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "JobsTests", dependencies: ["Jobs", "MPS", "Workflows", "Store", "Postgres", "Correlation"], resources: [.copy("Fixtures")]),
         .testTarget(
             name: "IntakeTests",
             dependencies: ["Intake", .product(name: "Hummingbird", package: "hummingbird")]

@@ -41,6 +41,8 @@ public struct AppConfiguration: Sendable {
             help: "loopback: serve POST /v1/jobs and GET /v1/jobs/{id} to this machine only (mounted only when MPSHOOK_HTTP_HOST is loopback; proxied requests refused); off: not mounted", isSecret: false),
         Key(name: "MPSHOOK_MIGRATIONS_DIR", defaultValue: "(auto)",
             help: "folder of NNNN_name.sql files; default: ./migrations, else one found beside or above the executable", isSecret: false),
+        Key(name: "MPSHOOK_WORKFLOWS_DIR", defaultValue: "(auto)",
+            help: "folder of workflow definitions (*.yaml, *.yml, *.json), checked and stored when `serve` starts (any problem refuses the start); default: ./workflows when it exists, else none", isSecret: false),
         Key(name: "MPSHOOK_MIGRATE_ON_START", defaultValue: "false", help: "let `serve` apply pending migrations (same as --migrate)", isSecret: false),
         Key(name: "MPSHOOK_READINESS_INTERVAL", defaultValue: "1", help: "seconds between database readiness checks", isSecret: false),
         Key(name: "MPSHOOK_SHUTDOWN_TIMEOUT", defaultValue: "30", help: "seconds in-flight work may take after SIGTERM/SIGINT", isSecret: false),
@@ -84,6 +86,8 @@ public struct AppConfiguration: Sendable {
     public var httpHost: String
     public var httpPort: Int
     public var migrationsDirectory: String?
+    /// `MPSHOOK_WORKFLOWS_DIR`; nil: `./workflows` when it exists (``resolvedWorkflowsDirectory()``).
+    public var workflowsDirectory: String?
     public var migrateOnStart: Bool
     public var readinessInterval: Duration
     public var shutdownTimeout: Duration
@@ -202,6 +206,7 @@ public struct AppConfiguration: Sendable {
         httpHost = value("MPSHOOK_HTTP_HOST") ?? "127.0.0.1"
         httpPort = try integer("MPSHOOK_HTTP_PORT", 8080, range: 0...65535)
         migrationsDirectory = value("MPSHOOK_MIGRATIONS_DIR")
+        workflowsDirectory = value("MPSHOOK_WORKFLOWS_DIR")
         migrateOnStart = try boolean("MPSHOOK_MIGRATE_ON_START", false)
         readinessInterval = try seconds("MPSHOOK_READINESS_INTERVAL", 1, range: 0.05...60)
         shutdownTimeout = try seconds("MPSHOOK_SHUTDOWN_TIMEOUT", 30, range: 0...3600)
@@ -320,6 +325,22 @@ public struct AppConfiguration: Sendable {
             key: "MPSHOOK_MIGRATIONS_DIR",
             message: "no migrations folder found in the working directory or beside the executable; set it"
         )
+    }
+
+    /// The folder of workflow definitions `serve` stores: the configured one (which must exist),
+    /// else `./workflows` when it exists, else nil (no workflows are loaded). Unlike migrations,
+    /// no folder is looked for beside the executable: definitions are the deployment's own.
+    public func resolvedWorkflowsDirectory() throws(ConfigurationError) -> String? {
+        var isDirectory: ObjCBool = false
+        if let workflowsDirectory {
+            guard FileManager.default.fileExists(atPath: workflowsDirectory, isDirectory: &isDirectory), isDirectory.boolValue else {
+                throw ConfigurationError(key: "MPSHOOK_WORKFLOWS_DIR", message: "\(workflowsDirectory) is not a folder")
+            }
+            return workflowsDirectory
+        }
+        let candidate = FileManager.default.currentDirectoryPath + "/workflows"
+        guard FileManager.default.fileExists(atPath: candidate, isDirectory: &isDirectory), isDirectory.boolValue else { return nil }
+        return candidate
     }
 
     /// The settings as safe `key=value` pairs for a startup log line.

@@ -7,6 +7,7 @@ import Metrics
 import NIOCore
 import NIOPosix
 import Postgres
+import Store
 import Prometheus
 import ServiceLifecycle
 import UnixSignals
@@ -19,7 +20,8 @@ public struct MPSHookCommand: AsyncParsableCommand {
         abstract: "Runs Tencent Cloud MPS smart-subtitle batches end to end.",
         discussion: AppConfiguration.environmentHelp,
         subcommands: [
-            ServeCommand.self, MigrateCommand.self, SubmitCommand.self, JobsCommand.self, MPSCommand.self, NotificationsCommand.self,
+            ServeCommand.self, MigrateCommand.self, WorkflowsCommand.self, SubmitCommand.self, JobsCommand.self, MPSCommand.self,
+            NotificationsCommand.self,
         ]
     )
 
@@ -32,7 +34,8 @@ struct ServeCommand: AsyncParsableCommand {
         commandName: "serve",
         abstract: "Runs the HTTP service until SIGTERM or SIGINT.",
         discussion: "Refuses to start on a database with pending migrations unless --migrate "
-            + "(or MPSHOOK_MIGRATE_ON_START=true) is given.\n\n" + AppConfiguration.environmentHelp
+            + "(or MPSHOOK_MIGRATE_ON_START=true) is given, and when any workflow file in "
+            + "MPSHOOK_WORKFLOWS_DIR has a problem (each is printed).\n\n" + AppConfiguration.environmentHelp
     )
 
     @Flag(name: .long, help: "Apply pending migrations before serving.")
@@ -60,6 +63,15 @@ struct ServeCommand: AsyncParsableCommand {
                 }
                 try await migrator.migrate(client, logger: logger)
             }
+            // Every definition checked before serving: a bad file is a deployment mistake, found now
+            // rather than when a job names it.
+            if let folder = try configuration.resolvedWorkflowsDirectory() {
+                let saved = try await WorkflowFolder(directory: folder).load(into: WorkflowStore(client: client), logger: logger)
+                logger.info("workflows loaded", metadata: ["workflows.folder": "\(folder)", "workflows.count": "\(saved.count)"])
+            }
+        } catch let error as ConfigurationError {
+            await client.shutdown()
+            throw CommandSupport.fail("invalid configuration: \(error)")
         } catch {
             await client.shutdown()
             throw CommandSupport.failure(error, configuration: configuration)
@@ -187,6 +199,8 @@ enum CommandSupport {
 
     /// Turns any error into a one-line message on standard error and a non-zero exit.
     static func failure(_ error: any Error, configuration: AppConfiguration) -> any Error {
+        // Already reported (by `fail`): only the exit status is left to give.
+        if let error = error as? ExitCode { return error }
         if let error = error as? CommandFailure { return fail(error.description) }
         if let error = error as? PostgresError {
             switch error.code {

@@ -3,7 +3,7 @@ public import Hummingbird
 import Logging
 import NIOCore
 public import Postgres
-import Store
+public import Store
 
 /// How the jobs API is served.
 public struct JobsConfiguration: Sendable {
@@ -27,22 +27,25 @@ public struct JobsConfiguration: Sendable {
 
 /// The job-creation API, for callers on this machine only until authentication exists.
 ///
-/// - `POST /v1/jobs` with a ``JobRequest`` body: `201` and a ``JobCreatedDocument`` with
+/// - `POST /v1/jobs` with a ``JobBody`` (a one-step ``JobRequest`` or a ``WorkflowJobRequest``):
+///   `201` and a ``JobCreatedDocument`` (its first step) with
 ///   `Location: /v1/jobs/{id}`; `200` and the existing job's document when `clientReference`
 ///   already names a job (the second body is not compared with the first); `400` with every
-///   problem; `413` over the size limit; `503` when the database fails.
+///   problem (a workflow or version that is not stored included: the body is what is wrong);
+///   `413` over the size limit; `503` when the database fails.
 /// - `GET /v1/jobs/{id}`: `200` and a ``JobDocument``; `404` for an unknown or malformed id.
 ///
 /// Every refusal is problem+json, built by ``JobsProblem`` alone. Who may call is checked by
 /// ``LoopbackAccess`` before anything else (`403`).
 public struct JobsController<Context: RequestContext>: Sendable {
     let configuration: JobsConfiguration
-    let store: JobStore
+    let creator: JobCreator
     let reader: JobReader
 
-    public init(configuration: JobsConfiguration = JobsConfiguration(), client: PostgresClient) {
+    /// `catalog` caches the workflow definitions jobs are created from (share the process's one).
+    public init(configuration: JobsConfiguration = JobsConfiguration(), client: PostgresClient, catalog: WorkflowCatalog = WorkflowCatalog()) {
         self.configuration = configuration
-        self.store = JobStore(client: client)
+        self.creator = JobCreator(client: client, catalog: catalog)
         self.reader = JobReader(client: client)
     }
 
@@ -79,18 +82,23 @@ public struct JobsController<Context: RequestContext>: Sendable {
         } catch {
             throw .tooLarge(limit: limit)
         }
-        let parsed: JobRequest
-        switch JobRequest.parse(buffer.readableBytesView) {
-        case .success(let value): parsed = value
+        let body: JobBody
+        switch JobBody.parse(buffer.readableBytesView) {
+        case .success(let value): body = value
         case .failure(let problems): throw .invalid(problems)
         }
-        let job = parsed.makeJob()
+        let job: NewJob
         let creation: JobCreation
         do {
-            creation = try await store.create(job)
+            (job, creation) = try await creator.create(body)
         } catch {
-            context.logger.info("job not created: database error", metadata: ["error": "\(error)"])
-            throw .unavailable
+            switch error {
+            case .invalid(let problems):
+                throw .invalid(problems)
+            case .database(let cause):
+                context.logger.info("job not created: database error", metadata: ["error": "\(cause)"])
+                throw .unavailable
+            }
         }
         switch creation {
         case .created(let id):

@@ -1,4 +1,5 @@
 import Foundation
+import Workflows
 @testable import Store
 import Testing
 
@@ -6,14 +7,14 @@ import Testing
 
 /// What `mpshook submit --wait` prints, and when it stops waiting.
 @Suite struct JobProgressTextTests {
-    static func output(_ index: Int, _ status: String, progress: Int = 0, path: String? = nil, code: String? = nil, message: String? = nil) -> OutputView {
+    static func output(_ index: Int, _ status: OutputState, progress: Int = 0, path: String? = nil, code: String? = nil, message: String? = nil) -> OutputView {
         OutputView(
             inputIndex: index, inputURL: "https://e.com/\(index).mp4?sig=secret", status: status, progress: progress,
             subtitlePath: path, subtitleURL: nil, errorCode: code, errorMessage: message, updatedAt: Date()
         )
     }
 
-    static func job(state: String = "running", stepState: String = "submitted", taskId: String? = "t-1", outputs: [OutputView]) -> JobView {
+    static func job(state: JobState = .running, stepState: StepState = .submitted, taskId: String? = "t-1", outputs: [OutputView]) -> JobView {
         JobView(
             id: UUID(), state: state, clientReference: nil, clientContext: nil, createdAt: Date(), updatedAt: Date(), finishedAt: nil,
             steps: [StepView(
@@ -26,16 +27,16 @@ import Testing
 
     @Test func theSummaryCountsOutputsByStatusWithTheMeanProgressOfThoseProcessing() {
         let view = Self.job(outputs: [
-            Self.output(0, "SUCCESS", progress: 100), Self.output(1, "PROCESSING", progress: 20),
-            Self.output(2, "PROCESSING", progress: 60), Self.output(3, "WAITING"),
+            Self.output(0, .success, progress: 100), Self.output(1, .processing, progress: 20),
+            Self.output(2, .processing, progress: 60), Self.output(3, .waiting),
         ])
         #expect(JobProgressText.summary(view) == "job running · step main submitted (task t-1) · 1 SUCCESS, 2 PROCESSING 40%, 1 WAITING")
     }
 
     @Test func outputsShowTheSubtitlePathOrTheErrorAndNeverTheQueryString() {
-        let view = Self.job(state: "partially_failed", stepState: "partially_failed", outputs: [
-            Self.output(0, "SUCCESS", path: "/subs/0.vtt"), Self.output(1, "FAIL", code: "SourceFileError", message: "bad"),
-            Self.output(2, "FAIL"),
+        let view = Self.job(state: .partiallyFailed, stepState: .partiallyFailed, outputs: [
+            Self.output(0, .success, path: "/subs/0.vtt"), Self.output(1, .fail, code: "SourceFileError", message: "bad"),
+            Self.output(2, .fail),
         ])
         let lines = JobProgressText.outputs(view)
         #expect(lines == [
@@ -56,8 +57,8 @@ import Testing
 
     @Test func waitingStopsWhenTheJobLeavesRunningOrEveryStepIsFinal() {
         #expect(!JobWatch.isFinished(Self.job(outputs: [])))
-        #expect(JobWatch.isFinished(Self.job(state: "succeeded", stepState: "succeeded", outputs: [])))
-        #expect(JobWatch.isFinished(Self.job(state: "running", stepState: "failed", taskId: nil, outputs: [])))
-        #expect(!JobWatch.isFinished(Self.job(state: "running", stepState: "submit_unknown", outputs: [])))
+        #expect(JobWatch.isFinished(Self.job(state: .succeeded, stepState: .succeeded, outputs: [])))
+        #expect(JobWatch.isFinished(Self.job(state: .running, stepState: .failed, taskId: nil, outputs: [])))
+        #expect(!JobWatch.isFinished(Self.job(state: .running, stepState: .submitUnknown, outputs: [])))
     }
 }

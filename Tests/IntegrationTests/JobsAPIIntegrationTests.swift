@@ -12,6 +12,7 @@ import Prometheus
 import Store
 import TestSupport
 import Testing
+import Workflows
 
 /// The jobs API and `mpshook submit` / `jobs show` against a real PostgreSQL.
 @Suite(.enabled(if: TestDatabase.isEnabled, TestDatabase.skipReason))
@@ -65,7 +66,7 @@ struct JobsAPIIntegrationTests {
             #expect(response.status == .created)
             let created = try Self.created(response)
             #expect(response.headers[.location] == "/v1/jobs/\(created.jobId)")
-            #expect(created.state == "running")
+            #expect(created.state == .running)
             let correlation = try #require(created.correlationId)
             #expect(created.sessionContext == "mh1:" + correlation.replacingOccurrences(of: "-", with: ""))
 
@@ -172,7 +173,7 @@ struct JobsAPIIntegrationTests {
             #expect(response.headers[.contentType] == "application/json")
             let document = try JobsJSON.decoder().decode(JobDocument.self, from: Data(String(buffer: response.body).utf8))
             #expect(document.id == created.jobId)
-            #expect(document.state == "partially_failed")
+            #expect(document.state == .partiallyFailed)
             #expect(document.clientReference == "order-1")
             #expect(document.clientContext == ["customer": "acme"])
             #expect(document.finishedAt != nil)
@@ -180,16 +181,16 @@ struct JobsAPIIntegrationTests {
             #expect(document.steps.count == 1)
             #expect(step.id == stepId)
             #expect(step.name == "main")
-            #expect(step.state == "partially_failed")
+            #expect(step.state == .partiallyFailed)
             #expect(step.taskId == "task-9")
             #expect(step.submitAttempts == 1)
             #expect(step.sessionContext == created.sessionContext)
             #expect(step.outputs.map(\.inputIndex) == [0, 1])
             #expect(step.outputs[0].inputUrl == "https://e.com/a.mp4")
-            #expect(step.outputs[0].status == "SUCCESS")
+            #expect(step.outputs[0].status == .success)
             #expect(step.outputs[0].subtitlePath == "/subs/a.vtt")
             #expect(step.outputs[0].subtitleUrl == "https://b.cos.example/subs/a.vtt")
-            #expect(step.outputs[1].status == "FAIL")
+            #expect(step.outputs[1].status == .fail)
             #expect(step.outputs[1].progress == 40)
             #expect(step.outputs[1].errorCode == "SourceFileError")
             #expect(step.outputs[1].errorMessage == "bad source")
@@ -248,7 +249,7 @@ struct SubmitCommandTests {
             let id = try #require(submitted.stdout.split(separator: "\n").first.map(String.init))
             #expect(UUID(uuidString: id) != nil)
 
-            let shown = try await MPSHook.run(["jobs", "show", id], database: url)
+            let shown = try await MPSHook.run(["jobs", "show", "--json", id], database: url)
             #expect(shown.status == 0)
             let document = try JobsJSON.decoder().decode(JobDocument.self, from: Data(shown.stdout.utf8))
             #expect(document.id == id)

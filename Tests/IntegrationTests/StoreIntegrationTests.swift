@@ -4,6 +4,7 @@ import Logging
 import Postgres
 import Store
 import Testing
+import Workflows
 
 /// The Store's SQL against a migrated database.
 @Suite(.enabled(if: TestDatabase.isEnabled, TestDatabase.skipReason))
