@@ -60,7 +60,7 @@ start)
     [ ${#socketdir} -lt 80 ] || socketdir="/tmp/mpshook-pg-$port"
     "${as_postgres[@]}" mkdir -p "$socketdir"
     if ! "${as_postgres[@]}" "$bindir/pg_ctl" -D "$data" -l "$log" -w -t 30 \
-        -o "-p $port -k $socketdir -c listen_addresses=127.0.0.1 -c max_connections=200 -c fsync=on" start >/dev/null; then
+        -o "-p $port -k $socketdir -c listen_addresses=127.0.0.1 -c max_connections=500 -c fsync=on" start >/dev/null; then
         echo "pg.sh: PostgreSQL did not start on port $port; last log lines:" >&2
         tail -n 20 "$log" >&2 || true
         exit 1

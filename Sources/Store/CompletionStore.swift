@@ -188,10 +188,12 @@ public struct CompletionStore: Sendable {
     /// callback came loses the unclear attempt's error; a refusal records its own.
     private func writeStates(_ changes: [StepChange]) async throws(PostgresError) {
         guard !changes.isEmpty else { return }
+        // The states a callback resolves (the unclear attempt's error no longer describes the step).
+        let resolved = StepState.changing(on: .taskReported).map(\.rawValue)
         _ = try await connection.query("""
             UPDATE steps SET state = c.to_state,
-                error_code = CASE WHEN c.has_error THEN c.error_code WHEN c.to_state = 'submitted' THEN NULL ELSE steps.error_code END,
-                error_message = CASE WHEN c.has_error THEN c.error_message WHEN c.to_state = 'submitted' THEN NULL ELSE steps.error_message END,
+                error_code = CASE WHEN c.has_error THEN c.error_code WHEN c.from_state = ANY(\(resolved)::text[]) THEN NULL ELSE steps.error_code END,
+                error_message = CASE WHEN c.has_error THEN c.error_message WHEN c.from_state = ANY(\(resolved)::text[]) THEN NULL ELSE steps.error_message END,
                 finished_at = CASE WHEN c.to_state = ANY(\(StepState.allCases.filter(\.isTerminal).map(\.rawValue))::text[])
                                    THEN coalesce(steps.finished_at, now()) ELSE steps.finished_at END,
                 updated_at = now()

@@ -9,7 +9,8 @@ import Workflows
 
 /// The shipped example workflows (`workflows/*.yaml`) run to the end through the whole spine:
 /// dispatcher → emulator → door → applier → planned follow-ups → dispatcher, on one or two replicas.
-@Suite(.enabled(if: TestDatabase.isEnabled, TestDatabase.skipReason))
+/// One at a time: each runs a whole spine (replicas, emulator), and the machine has 2 cores.
+@Suite(.serialized, .enabled(if: TestDatabase.isEnabled, TestDatabase.skipReason))
 struct WorkflowEndToEndTests {
     static let examples = TestDatabase.repositoryRoot.appendingPathComponent("workflows")
 
