@@ -67,6 +67,7 @@ public struct AppConfiguration: Sendable {
         Key(name: "MPSHOOK_INTAKE_QUEUE_BYTES", defaultValue: "67108864", help: "bytes of callbacks waiting for a group commit at most; past it they get 503 at once", isSecret: false),
         Key(name: "MPSHOOK_INTAKE_LINGER_MS", defaultValue: "1", help: "milliseconds a group commit waits after its oldest callback for others to join", isSecret: false),
         Key(name: "MPSHOOK_APPLIER_BATCH_SIZE", defaultValue: "256", help: "most stored notifications applied in one transaction", isSecret: false),
+        Key(name: "MPSHOOK_APPLIER_WORKERS", defaultValue: "2", help: "notification batches applied at once by this process", isSecret: false),
         Key(name: "MPSHOOK_DISPATCH_CONCURRENCY", defaultValue: "8", help: "BatchProcessMedia calls in flight at once from this process", isSecret: false),
         Key(name: "MPSHOOK_MPS_CALLS_PER_SECOND", defaultValue: "20", help: "BatchProcessMedia calls per second across every replica on this database", isSecret: false),
         Key(name: "MPSHOOK_MPS_TIMEOUT", defaultValue: "20", help: "seconds an MPS API call may take; a call that times out after sending is ambiguous", isSecret: false),
@@ -115,6 +116,8 @@ public struct AppConfiguration: Sendable {
         public var intakeQueueLimit: Int
         public var intakeQueueBytes: Int
         public var applierBatchSize: Int
+        /// Batches applied at once (each its own transaction).
+        public var applierWorkers: Int
         public var dispatchConcurrency: Int
         public var mpsCallsPerSecond: Int
         public var mpsTimeout: Duration
@@ -254,6 +257,7 @@ public struct AppConfiguration: Sendable {
             intakeQueueLimit: try integer("MPSHOOK_INTAKE_QUEUE_LIMIT", 4096, range: 1...1_000_000),
             intakeQueueBytes: try integer("MPSHOOK_INTAKE_QUEUE_BYTES", 64 << 20, range: 1024...(16 << 30)),
             applierBatchSize: try integer("MPSHOOK_APPLIER_BATCH_SIZE", 256, range: 1...10_000),
+            applierWorkers: try integer("MPSHOOK_APPLIER_WORKERS", 2, range: 1...16),
             dispatchConcurrency: try integer("MPSHOOK_DISPATCH_CONCURRENCY", 8, range: 1...256),
             mpsCallsPerSecond: try integer("MPSHOOK_MPS_CALLS_PER_SECOND", 20, range: 1...1000),
             mpsTimeout: try seconds("MPSHOOK_MPS_TIMEOUT", 20, range: 1...600),

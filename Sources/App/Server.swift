@@ -65,7 +65,7 @@ public enum Server {
         }
         var services: [any Service] = [committer]
         if tuning.applierEnabled {
-            services.append(Applier(client: client, batchSize: tuning.applierBatchSize, logger: logger))
+            services.append(Applier(client: client, batchSize: tuning.applierBatchSize, workers: tuning.applierWorkers, logger: logger))
         }
         if let credentials = configuration.credentials {
             let mps = MPSClient(

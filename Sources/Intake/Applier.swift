@@ -23,13 +23,17 @@ public final class Applier: Service, Sendable {
     private let pollInterval: Duration
     private let logger: Logger
     private let catalog: WorkflowCatalog
+    private let workers: Int
 
+    /// `workers` batches are applied at once (each in its own transaction): while one waits on
+    /// the database, another decodes and plans, so a backlog drains on two cores instead of one.
     public init(
-        client: PostgresClient, batchSize: Int = 100, pollInterval: Duration = .seconds(2), catalog: WorkflowCatalog = WorkflowCatalog(),
-        logger: Logger
+        client: PostgresClient, batchSize: Int = 100, workers: Int = 1, pollInterval: Duration = .seconds(2),
+        catalog: WorkflowCatalog = WorkflowCatalog(), logger: Logger
     ) {
         self.client = client
         self.catalog = catalog
+        self.workers = max(1, workers)
         self.batchSize = max(1, batchSize)
         self.pollInterval = pollInterval
         self.logger = logger
@@ -40,39 +44,49 @@ public final class Applier: Service, Sendable {
     /// stopping mid-batch is routine (the batch rolls back and is applied later), not an error.
     public func run() async throws {
         await cancelWhenGracefulShutdown {
-            var listener: PostgresNotifications.Iterator?
-            var backoff = RetryBackoff()
-            while !Task.isCancelled {
-                if listener == nil {
-                    listener = try? await self.client.listen([NotificationStore.notificationsChannel]).makeAsyncIterator()
+            await withDiscardingTaskGroup { group in
+                for _ in 0..<self.workers {
+                    group.addTask { await self.work() }
                 }
-                do {
-                    while try await self.applyBatch() > 0, !Task.isCancelled {}
-                    backoff.reset()
-                } catch {
-                    if Task.isCancelled { break }
-                    let pause = backoff.next()
-                    let metadata: Logger.Metadata = ["error": "\(error)", "retry.in_ms": "\(pause / .milliseconds(1))"]
-                    if Self.isTransient(error) {
-                        self.logger.warning("applying notifications failed for now; they stay pending", metadata: metadata)
-                    } else {
-                        self.logger.error("applying notifications failed", metadata: metadata)
-                    }
-                    try? await Task.sleep(for: pause)
-                    continue
+            }
+        }
+    }
+
+    /// One worker: applies batches while there are pending notifications, then waits for the
+    /// door's wake-up (or the poll interval when listening is not possible).
+    private func work() async {
+        var listener: PostgresNotifications.Iterator?
+        var backoff = RetryBackoff()
+        while !Task.isCancelled {
+            if listener == nil {
+                listener = try? await self.client.listen([NotificationStore.notificationsChannel]).makeAsyncIterator()
+            }
+            do {
+                while try await self.applyBatch() > 0, !Task.isCancelled {}
+                backoff.reset()
+            } catch {
+                if Task.isCancelled { break }
+                let pause = backoff.next()
+                let metadata: Logger.Metadata = ["error": "\(error)", "retry.in_ms": "\(pause / .milliseconds(1))"]
+                if Self.isTransient(error) {
+                    self.logger.warning("applying notifications failed for now; they stay pending", metadata: metadata)
+                } else {
+                    self.logger.error("applying notifications failed", metadata: metadata)
                 }
-                guard var iterator = listener else {
-                    try? await Task.sleep(for: self.pollInterval)
-                    continue
+                try? await Task.sleep(for: pause)
+                continue
+            }
+            guard var iterator = listener else {
+                try? await Task.sleep(for: self.pollInterval)
+                continue
+            }
+            do {
+                if try await iterator.next(within: self.pollInterval) != nil {
+                    while try await iterator.next(within: .milliseconds(1)) != nil {}
                 }
-                do {
-                    if try await iterator.next(within: self.pollInterval) != nil {
-                        while try await iterator.next(within: .milliseconds(1)) != nil {}
-                    }
-                    listener = iterator
-                } catch {
-                    listener = nil
-                }
+                listener = iterator
+            } catch {
+                listener = nil
             }
         }
     }
@@ -182,7 +196,7 @@ public final class Applier: Service, Sendable {
         }
         // A report proves the task exists; outputs all final finish the step as they say.
         var changes: [StepChange] = []
-        for step in matched.values.sorted(by: { $0.id.uuidString < $1.id.uuidString }) {
+        for step in matched.values.sorted(by: { $0.id < $1.id }) {
             let outputs = merged[step.id] ?? step.outputs
             var state = step.state.after(.taskReported) ?? step.state
             if let outcome = StepOutcome(outputs: outputs.map(\.state)), let finished = state.after(.outputsFinal(outcome)) {

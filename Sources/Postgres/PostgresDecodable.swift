@@ -103,7 +103,7 @@ extension Double: PostgresDecodable {
 extension UUID: PostgresDecodable {
     public static func decode(from cell: PostgresCell) throws(PostgresError) -> UUID {
         guard cell.type == .uuid || cell.type.isTextual else { throw cell.mismatch(UUID.self) }
-        guard let value = UUID(uuidString: String(decoding: try cell.nonNull(UUID.self), as: UTF8.self)) else {
+        guard let value = PostgresUUIDText.parse(try cell.nonNull(UUID.self)) else {
             throw cell.mismatch(UUID.self, "not a UUID")
         }
         return value

@@ -68,9 +68,9 @@ extension Double: PostgresArrayElement {
 }
 
 extension UUID: PostgresArrayElement {
-    public var postgresBind: PostgresBind { .text(uuidString, type: .uuid) }
+    public var postgresBind: PostgresBind { .text(PostgresUUIDText.format(self), type: .uuid) }
     public static var postgresArrayType: PostgresDataType { .uuidArray }
-    public var postgresArrayText: String? { uuidString }
+    public var postgresArrayText: String? { PostgresUUIDText.format(self) }
 }
 
 extension Date: PostgresArrayElement {

@@ -105,7 +105,7 @@ public struct CompletionStore: Sendable {
 
         let finishing = changes.filter { $0.to.isTerminal && !$0.from.isTerminal }
         guard !finishing.isEmpty else { return CompletionResult(finishedSteps: [], plannedSteps: [], finishedJobs: []) }
-        let jobIds = Array(Set(finishing.map(\.jobId))).sorted { $0.uuidString < $1.uuidString }
+        let jobIds = Array(Set(finishing.map(\.jobId))).sorted()
         let jobs = try await lockRunningJobs(jobIds)
         let graphs = try await graphs(of: jobs)
 

@@ -120,7 +120,7 @@ echo "== 4/5 the applier draining $group_rows stored notifications"
 sql "CHECKPOINT" >/dev/null
 start_server on
 for _ in $(seq 1 1200); do
-    [ "$(sql "SELECT count(*) FROM notifications WHERE outcome = 'pending'")" = "0" ] && break
+    [ "$(sql "SELECT NOT EXISTS (SELECT 1 FROM notifications WHERE outcome = 'pending')")" = "t" ] && break
     sleep 0.25
 done
 drain="$(sql "SELECT count(*), extract(epoch FROM max(applied_at) - min(applied_at)),
@@ -135,7 +135,7 @@ last_id="$(sql "SELECT coalesce(max(id), 0) FROM notifications")"
 lag="$(drive /mps/notify $(( steps * 10 )) "$lag_connections" "$lag_seconds" "$lag_delay")"
 echo "   $lag"
 for _ in $(seq 1 400); do
-    [ "$(sql "SELECT count(*) FROM notifications WHERE outcome = 'pending'")" = "0" ] && break
+    [ "$(sql "SELECT NOT EXISTS (SELECT 1 FROM notifications WHERE outcome = 'pending')")" = "t" ] && break
     sleep 0.05
 done
 lag_stats="$(sql "SELECT count(*),
