@@ -1,5 +1,3 @@
-import Foundation
-
 /// What applying a `BatchTask` notification needs, and nothing more: the envelope the door
 /// verified, and per output (in input order) its status, progress, error and every subtitle
 /// file MPS reported (recognition and each translation, with its language). (A batch
@@ -50,38 +48,46 @@ public struct NotificationReport: Sendable, Hashable {
     /// Decodes `body`, top level or inside a `{"Response": …}` wrapper. Throws exactly when the
     /// door refuses the body as unreadable (``NotificationVerifier/parse(_:)``): a body the door
     /// accepted always decodes, with the same envelope.
+    ///
+    /// The event is read by ``JSONValueReader`` in one pass over its bytes, with the result
+    /// JSONDecoder gave when it decoded it into Decodable structs (kept as the tests' oracle):
+    /// the first of two equal keys counts, keys are matched unescaped, and `Progress` and
+    /// `EndTimeOffset` read as JSONDecoder reads an Int and a Double.
     public static func decode(_ body: some Sequence<UInt8>) throws(NotificationRejection) -> NotificationReport {
         let bytes = Array(body)
-        let reading = try bytes.withUnsafeBufferPointer { NotificationVerifier.reading($0) }.get()
-        // The event's bytes were validated as JSON by the scanner. A `null` event has no
-        // outputs, like a missing one; any other value must be an event whose result and
-        // outputs have MPS's shape (leaf fields stay lenient), or the report says why not.
-        var event: Wire.Event?
-        var eventProblem: String?
-        if let range = reading.event, !bytes[range].elementsEqual("null".utf8) {
-            do {
-                event = try MPSJSON.decoder.decode(Wire.Event.self, from: Data(bytes[range]))
-            } catch {
-                eventProblem = "BatchTaskEvent is not the shape MPS sends (\(Self.describe(error)))"
-            }
-        }
-        let result = event?.smartSubtitlesTaskResult
-        let echo = Echo(result?.input?.rawParameter)
-        return NotificationReport(
-            envelope: reading.envelope,
-            outputs: (result?.outputs ?? []).map { output in
-                Output(
-                    status: output.status.map(OutputStatus.init(rawValue:)),
-                    progress: output.progress,
-                    errorCode: output.errCodeExt,
-                    message: output.message,
-                    path: output.transTextTask?.path ?? output.asrFullTextTask?.path,
-                    subtitleURL: output.transTextTask?.subtitlePath ?? output.asrFullTextTask?.subtitlePath,
-                    files: Self.files(output, echo: echo)
+        return try bytes.withUnsafeBufferPointer { buffer -> Result<NotificationReport, NotificationRejection> in
+            NotificationVerifier.reading(buffer).map { reading in
+                // The event's bytes were validated as JSON by the scanner. A `null` event has no
+                // outputs, like a missing one; any other value must be an event whose result and
+                // outputs have MPS's shape (leaf fields stay lenient), or the report says why not.
+                var event: Wire.Event?
+                var eventProblem: String?
+                if let range = reading.event, !buffer[range].elementsEqual("null".utf8) {
+                    let reader = EventReader(JSONValueReader(bytes: UnsafeBufferPointer(rebasing: buffer[range])))
+                    switch reader.event(at: 0) {
+                    case .success(let read): event = read
+                    case .failure(let problem): eventProblem = "BatchTaskEvent is not the shape MPS sends (\(problem.location))"
+                    }
+                }
+                let result = event?.smartSubtitlesTaskResult
+                let echo = Echo(result?.input?.rawParameter)
+                return NotificationReport(
+                    envelope: reading.envelope,
+                    outputs: (result?.outputs ?? []).map { output in
+                        Output(
+                            status: output.status.map(OutputStatus.init(rawValue:)),
+                            progress: output.progress,
+                            errorCode: output.errCodeExt,
+                            message: output.message,
+                            path: output.transTextTask?.path ?? output.asrFullTextTask?.path,
+                            subtitleURL: output.transTextTask?.subtitlePath ?? output.asrFullTextTask?.subtitlePath,
+                            files: Self.files(output, echo: echo)
+                        )
+                    },
+                    eventProblem: eventProblem
                 )
-            },
-            eventProblem: eventProblem
-        )
+            }
+        }.get()
     }
 
     /// The languages the request asked for, as MPS echoes them in `Input.RawParameter`: used
@@ -143,228 +149,73 @@ public struct NotificationReport: Sendable, Hashable {
         return files.filter { $0.path != nil || $0.url != nil }
     }
 
-    /// Where decoding failed, without the values (a body is not echoed into errors).
-    private static func describe(_ error: any Error) -> String {
-        guard let error = error as? DecodingError else { return "unreadable" }
-        let path: [any CodingKey]
-        switch error {
-        case .typeMismatch(_, let context), .valueNotFound(_, let context), .keyNotFound(_, let context), .dataCorrupted(let context):
-            path = context.codingPath
-        @unknown default:
-            path = []
-        }
-        let rendered = path.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
-        return rendered.isEmpty ? "not an object" : "at \(rendered.hasPrefix(".") ? String(rendered.dropFirst()) : rendered)"
-    }
-
-    private enum Wire {
-        struct Event: Decodable {
+    /// What the report reads of the event: the fields of MPS's types it needs, nothing else
+    /// (read by ``EventReader``).
+    enum Wire {
+        struct Event {
             var smartSubtitlesTaskResult: Result?
-
-            enum CodingKeys: String, CodingKey { case smartSubtitlesTaskResult = "SmartSubtitlesTaskResult" }
-
-            init(from decoder: any Decoder) throws {
-                smartSubtitlesTaskResult = try decoder.container(keyedBy: CodingKeys.self)
-                    .decodeIfPresent(Result.self, forKey: .smartSubtitlesTaskResult)
-            }
         }
 
-        struct Result: Decodable {
+        struct Result {
             var input: Input?
             var outputs: [Output]?
-
-            enum CodingKeys: String, CodingKey { case input = "Input", outputs = "Outputs" }
-
-            init(from decoder: any Decoder) throws {
-                let container = try decoder.container(keyedBy: CodingKeys.self)
-                // The echo only fills in languages: an odd one is ignored. The outputs are what
-                // gets applied: an odd `Outputs` fails the event (the report's `eventProblem`).
-                input = container.lenient(.input)
-                outputs = try container.decodeIfPresent([Output].self, forKey: .outputs)
-            }
         }
 
-        struct Input: Decodable {
+        struct Input {
             var rawParameter: RawParameter?
-
-            enum CodingKeys: String, CodingKey { case rawParameter = "RawParameter" }
-
-            init(from decoder: any Decoder) throws {
-                rawParameter = try decoder.container(keyedBy: CodingKeys.self).lenient(.rawParameter)
-            }
         }
 
-        struct RawParameter: Decodable {
+        struct RawParameter {
             var videoSrcLanguage: String?
             var translateDstLanguage: String?
-
-            enum CodingKeys: String, CodingKey {
-                case videoSrcLanguage = "VideoSrcLanguage", translateDstLanguage = "TranslateDstLanguage"
-            }
-
-            init(from decoder: any Decoder) throws {
-                let container = try decoder.container(keyedBy: CodingKeys.self)
-                videoSrcLanguage = container.lenient(.videoSrcLanguage)
-                translateDstLanguage = container.lenient(.translateDstLanguage)
-            }
         }
 
-        struct Output: Decodable {
+        struct Output {
             var status: String?
             var progress: Int?
             var errCodeExt: String?
             var message: String?
             var transTextTask: TransText?
             var asrFullTextTask: AsrFullText?
-
-            enum CodingKeys: String, CodingKey {
-                case status = "Status", progress = "Progress", errCodeExt = "ErrCodeExt", message = "Message"
-                case transTextTask = "TransTextTask", asrFullTextTask = "AsrFullTextTask"
-            }
-
-            init(from decoder: any Decoder) throws {
-                let container = try decoder.container(keyedBy: CodingKeys.self)
-                status = container.lenient(.status)
-                progress = container.lenient(.progress)
-                errCodeExt = container.lenient(.errCodeExt)
-                message = container.lenient(.message)
-                transTextTask = container.lenient(.transTextTask)
-                asrFullTextTask = container.lenient(.asrFullTextTask)
-            }
         }
 
         /// `SmartSubtitleTaskTransTextResultOutput`.
-        struct TransText: Decodable {
+        struct TransText {
             var path: String?
             var subtitlePath: String?
             var segmentSet: Segments?
             /// The elements of `SubtitleResults` that are objects (one per target language).
             var subtitleResults: [TransResult]?
-
-            enum CodingKeys: String, CodingKey {
-                case path = "Path", subtitlePath = "SubtitlePath", segmentSet = "SegmentSet", subtitleResults = "SubtitleResults"
-            }
-
-            init(from decoder: any Decoder) throws {
-                let container = try decoder.container(keyedBy: CodingKeys.self)
-                path = container.lenient(.path)
-                subtitlePath = container.lenient(.subtitlePath)
-                segmentSet = container.lenient(.segmentSet)
-                let results: ObjectsOnly<TransResult>? = container.lenient(.subtitleResults)
-                subtitleResults = results?.elements
-            }
         }
 
         /// `SubtitleTransResultItem`: one target language of a multi-language translation.
-        struct TransResult: Decodable {
+        struct TransResult {
             var status: String?
             var transSrc: String?
             var transDst: String?
             var path: String?
-
-            enum CodingKeys: String, CodingKey { case status = "Status", transSrc = "TransSrc", transDst = "TransDst", path = "Path" }
-
-            init(from decoder: any Decoder) throws {
-                let container = try decoder.container(keyedBy: CodingKeys.self)
-                status = container.lenient(.status)
-                transSrc = container.lenient(.transSrc)
-                transDst = container.lenient(.transDst)
-                path = container.lenient(.path)
-            }
         }
 
         /// `SmartSubtitleTaskAsrFullTextResultOutput`.
-        struct AsrFullText: Decodable {
+        struct AsrFullText {
             var path: String?
             var subtitlePath: String?
             var segmentSet: Segments?
             var subtitleInfo: SubtitleInfo?
-
-            enum CodingKeys: String, CodingKey {
-                case path = "Path", subtitlePath = "SubtitlePath", segmentSet = "SegmentSet", subtitleInfo = "SubtitleInfo"
-            }
-
-            init(from decoder: any Decoder) throws {
-                let container = try decoder.container(keyedBy: CodingKeys.self)
-                path = container.lenient(.path)
-                subtitlePath = container.lenient(.subtitlePath)
-                segmentSet = container.lenient(.segmentSet)
-                subtitleInfo = container.lenient(.subtitleInfo)
-            }
         }
 
         /// `SubtitleResult`: the recognised subtitle's language and status.
-        struct SubtitleInfo: Decodable {
+        struct SubtitleInfo {
             var language: String?
             var status: String?
             var path: String?
-
-            enum CodingKeys: String, CodingKey { case language = "Language", status = "Status", path = "Path" }
-
-            init(from decoder: any Decoder) throws {
-                let container = try decoder.container(keyedBy: CodingKeys.self)
-                language = container.lenient(.language)
-                status = container.lenient(.status)
-                path = container.lenient(.path)
-            }
         }
 
         /// A `SegmentSet` read only as far as its summary needs: how many segments, and the
-        /// `EndTimeOffset` of the last one. Texts and word lists are skipped, not decoded.
-        struct Segments: Decodable {
+        /// `EndTimeOffset` of the last one. Texts and word lists are stepped over, not read.
+        struct Segments {
             var count: Int
             var lastEnd: Double?
-
-            init(from decoder: any Decoder) throws {
-                var container = try decoder.unkeyedContainer()
-                var count = 0
-                var last: End?
-                while !container.isAtEnd {
-                    // Only the last element's end is read; the others are stepped over.
-                    if let total = container.count, container.currentIndex < total - 1 {
-                        _ = try container.decode(Skip.self)
-                    } else {
-                        last = try container.decode(End.self)
-                    }
-                    count += 1
-                }
-                self.count = count
-                self.lastEnd = last?.endTimeOffset
-            }
-
-            /// A segment's `EndTimeOffset`; nil when the segment is not an object or has none.
-            private struct End: Decodable {
-                var endTimeOffset: Double?
-
-                enum CodingKeys: String, CodingKey { case endTimeOffset = "EndTimeOffset" }
-
-                init(from decoder: any Decoder) throws {
-                    endTimeOffset = (try? decoder.container(keyedBy: CodingKeys.self))?.lenient(.endTimeOffset)
-                }
-            }
-        }
-
-        /// Any JSON value, consumed without reading it.
-        struct Skip: Decodable {
-            init(from decoder: any Decoder) throws {}
-        }
-
-        /// An array's elements that decode as `Element`; the others are skipped.
-        struct ObjectsOnly<Element: Decodable>: Decodable {
-            var elements: [Element]
-
-            init(from decoder: any Decoder) throws {
-                var container = try decoder.unkeyedContainer()
-                var elements: [Element] = []
-                while !container.isAtEnd {
-                    if let element = try? container.decode(Element.self) {
-                        elements.append(element)
-                    } else {
-                        _ = try container.decode(Skip.self)
-                    }
-                }
-                self.elements = elements
-            }
         }
     }
 }
