@@ -19,6 +19,12 @@ public enum StepState: String, Sendable, Hashable, CaseIterable, Codable {
     /// No answer and no callback within the deadline (or older than MPS's 7-day window).
     case lost
 
+    /// States only a person can move on from (``Event/resolve``, ``Event/resubmit``,
+    /// ``Event/abandon``) or a late callback (``Event/taskReported``).
+    public var needsAttention: Bool {
+        self == .submitUnknown || self == .lost
+    }
+
     /// True for states that no callback changes any more.
     public var isTerminal: Bool {
         self == .succeeded || self == .partiallyFailed || self == .failed
@@ -40,8 +46,16 @@ public enum StepState: String, Sendable, Hashable, CaseIterable, Codable {
         case taskReported
         /// Every output is final; the step ends as the outputs say.
         case outputsFinal(StepOutcome)
-        /// No news within the deadline.
+        /// No news within the deadline (or the task is older than MPS's 7-day query window).
         case expire
+        /// A person attached the TaskId they found in the MPS console: the task exists, and the
+        /// reconciler can now query it.
+        case resolve
+        /// A person asked for a new attempt, knowing MPS may already hold a task for the old one.
+        /// The only way back to `pending` after a call may have been made.
+        case resubmit
+        /// A person gave up on the step: it ends `failed`, so its job can go on or end.
+        case abandon
     }
 
     /// The state after `event`, or nil when `event` does not apply in this state (a late or
@@ -70,6 +84,13 @@ public enum StepState: String, Sendable, Hashable, CaseIterable, Codable {
             return outcome.state
         case (.expire, .submitted), (.expire, .submitUnknown):
             return .lost
+        case (.resolve, .submitUnknown), (.resolve, .lost):
+            return .submitted
+        // A failed step is reopened only when nothing was planned on its failure (Store checks).
+        case (.resubmit, .submitUnknown), (.resubmit, .lost), (.resubmit, .failed):
+            return .pending
+        case (.abandon, .pending), (.abandon, .submitted), (.abandon, .submitUnknown), (.abandon, .lost):
+            return .failed
         default:
             return nil
         }

@@ -32,6 +32,7 @@ import Workflows
     }
 
     @Test func nothingLeavesAFinalStateAndNothingGoesBackToBeResent() {
+        // Every event the service raises by itself (a person's are below).
         let events: [StepState.Event] = [
             .claim, .accept, .retryLater, .refuse, .unclear, .taskReported, .expire,
             .outputsFinal(.succeeded), .outputsFinal(.failed), .outputsFinal(.partiallyFailed),
@@ -48,6 +49,27 @@ import Workflows
         }
         #expect(StepState.submitUnknown.after(.retryLater) == nil)
         #expect(StepState.submitUnknown.after(.claim) == nil)
+    }
+
+    @Test func onlyAPersonReopensAStepThatMayHaveBeenSentOrFinished() {
+        #expect(StepState.submitUnknown.after(.resubmit) == .pending)
+        #expect(StepState.lost.after(.resubmit) == .pending)
+        #expect(StepState.failed.after(.resubmit) == .pending)
+        for state in [StepState.pending, .submitting, .submitted, .succeeded, .partiallyFailed] {
+            #expect(state.after(.resubmit) == nil, "\(state)")
+        }
+        #expect(StepState.submitUnknown.after(.resolve) == .submitted)
+        #expect(StepState.lost.after(.resolve) == .submitted)
+        #expect(StepState.submitting.after(.resolve) == nil)
+        #expect(StepState.failed.after(.resolve) == nil)
+        for state in [StepState.pending, .submitted, .submitUnknown, .lost] {
+            #expect(state.after(.abandon) == .failed, "\(state)")
+        }
+        // In flight (the call's outcome decides) or already final: nothing to abandon.
+        for state in [StepState.submitting, .succeeded, .partiallyFailed, .failed] {
+            #expect(state.after(.abandon) == nil, "\(state)")
+        }
+        #expect(StepState.allCases.filter(\.needsAttention) == [.submitUnknown, .lost])
     }
 
     @Test func sourcesAreTheStatesAnEventAppliesIn() {
