@@ -2,8 +2,9 @@ import FuzzSupport
 import MPS
 
 // Input: a stored notification body, as the applier decodes it. The decoder must never trap,
-// must be deterministic, must refuse exactly what the door refuses, and must agree with the
-// door (and with a general JSON parser) on every body the door accepts.
+// must be deterministic, must refuse exactly what the door refuses, must agree with the door
+// (and with a general JSON parser) on every body the door accepts, and must read the event
+// exactly as the JSONDecoder decode it replaced did (CodableEventOracle).
 runFuzzer { data, count in
     let body = bytes(data, count)
     let first = try? NotificationReport.decode(body)
@@ -12,6 +13,14 @@ runFuzzer { data, count in
     Agreement.checkReport(body)
     if let envelope = Door.read(body) {
         Agreement.check(body, door: envelope)
+    }
+    if let report = first, let reference = CodableEventOracle.read(body) {
+        guard report.outputs == reference.outputs, report.eventProblem == reference.eventProblem else {
+            violated(
+                "NotificationReport.decode reads the event as JSONDecoder did",
+                "reader: \(report.outputs) \(report.eventProblem ?? "-"), JSONDecoder: \(reference.outputs) \(reference.eventProblem ?? "-")"
+            )
+        }
     }
     return 0
 }
