@@ -107,7 +107,7 @@ public final class PostgresClient: Sendable, Service {
         return PostgresNotifications(connection: connection)
     }
 
-    private var threads: ConnectionThreads { ConnectionThreads(blocking: threadPool, cancels: cancelThread) }
+    var threads: ConnectionThreads { ConnectionThreads(blocking: threadPool, cancels: cancelThread) }
 
     // MARK: Service
 
