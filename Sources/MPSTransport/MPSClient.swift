@@ -54,8 +54,23 @@ public final class MPSClient: Sendable {
         return try await call(action, body: try encode(DescribeBatchTaskDetailRequest(taskId: taskId), action: action))
     }
 
+    /// ``describeBatchTaskDetail(taskId:)``, also keeping the bytes of its `BatchTaskResult`
+    /// as received (the reconciler stores them as a polled notification's event).
+    public func describeBatchTask(taskId: String) async throws(MPSError) -> DescribedBatchTask {
+        let action = "DescribeBatchTaskDetail"
+        let (response, body): (DescribeBatchTaskDetailResponse, [UInt8]) = try await exchange(
+            action, body: try encode(DescribeBatchTaskDetailRequest(taskId: taskId), action: action)
+        )
+        return DescribedBatchTask(response: response, batchTaskResult: RawJSONMember.value(at: ["Response", "BatchTaskResult"], in: body))
+    }
+
     /// Signs and sends one action, and decodes its `{"Response": …}`.
     public func call<Response: Decodable>(_ action: String, body: [UInt8]) async throws(MPSError) -> Response {
+        try await exchange(action, body: body).response
+    }
+
+    /// ``call(_:body:)``, returning the response body's bytes too.
+    func exchange<Response: Decodable>(_ action: String, body: [UInt8]) async throws(MPSError) -> (response: Response, body: [UInt8]) {
         let request = signedRequest(action: action, body: body, timestamp: clock())
         let response: HTTPResponse
         do {
@@ -70,7 +85,7 @@ public final class MPSClient: Sendable {
         } catch {
             throw MPSError.transport(error, action: action)
         }
-        return try MPSResponseParser.parse(response, action: action)
+        return (try MPSResponseParser.parse(response, action: action), response.body)
     }
 
     /// The HTTP request for `action`: the exact body, and headers signed over it.
