@@ -9,7 +9,7 @@ public import NIOPosix
 public final class CurlClient: Sendable {
     /// The configuration used when `execute` is not given one.
     public let configuration: CurlConfiguration
-    private let threadPool: NIOThreadPool
+    let threadPool: NIOThreadPool
 
     /// Creates a client that runs transfers on `threadPool`, which the caller starts and shuts down.
     /// Each in-flight request occupies one pool thread.

@@ -16,6 +16,10 @@ public struct CurlConfiguration: Sendable {
     public var maxRedirects: Int
     /// The `User-Agent` sent unless the request sets its own; empty sends none.
     public var userAgent: String
+    /// Addresses the connection must use instead of resolving the URL's host
+    /// (`CURLOPT_RESOLVE` entries `host:port:address`), so a host checked before the call cannot
+    /// resolve elsewhere during it (DNS rebinding). Empty: the host is resolved as usual.
+    public var pinnedAddresses: [PinnedAddress] = []
 
     /// Creates a configuration; every parameter has a conservative default.
     public init(
@@ -32,6 +36,25 @@ public struct CurlConfiguration: Sendable {
         self.followRedirects = followRedirects
         self.maxRedirects = maxRedirects
         self.userAgent = userAgent
+    }
+}
+
+/// One `CURLOPT_RESOLVE` entry: connections to `host`:`port` go to `address` (a literal IPv4 or
+/// IPv6 address, without brackets).
+public struct PinnedAddress: Sendable, Hashable {
+    public var host: String
+    public var port: Int
+    public var address: String
+
+    public init(host: String, port: Int, address: String) {
+        self.host = host
+        self.port = port
+        self.address = address
+    }
+
+    /// libcurl's form; an IPv6 address in brackets.
+    var resolveEntry: String {
+        "\(host):\(port):" + (address.contains(":") ? "[\(address)]" : address)
     }
 }
 

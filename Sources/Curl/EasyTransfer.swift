@@ -90,6 +90,8 @@ enum EasyTransfer {
         defer { errorBuffer.deallocate() }
         var headerList: UnsafeMutablePointer<curl_slist>? = nil
         defer { curl_slist_free_all(headerList) }
+        var resolveList: UnsafeMutablePointer<curl_slist>? = nil
+        defer { curl_slist_free_all(resolveList) }
         guard let handle = curl_easy_init() else {
             return .failure(request.refused(.other, "curl_easy_init failed"))
         }
@@ -104,7 +106,8 @@ enum EasyTransfer {
                     configuration: configuration,
                     context: Unmanaged.passUnretained(context).toOpaque(),
                     errorBuffer: errorBuffer,
-                    headerList: &headerList
+                    headerList: &headerList,
+                    resolveList: &resolveList
                 )
             } catch {
                 return .failure(error)
@@ -160,7 +163,8 @@ enum EasyTransfer {
         configuration: CurlConfiguration,
         context: UnsafeMutableRawPointer,
         errorBuffer: UnsafeMutablePointer<CChar>,
-        headerList: inout UnsafeMutablePointer<curl_slist>?
+        headerList: inout UnsafeMutablePointer<curl_slist>?,
+        resolveList: inout UnsafeMutablePointer<curl_slist>?
     ) throws(CurlError) {
         func check(_ result: CURLcode, _ what: String) throws(CurlError) {
             guard result == CURLE_OK else {
@@ -189,6 +193,15 @@ enum EasyTransfer {
         try set(CURLOPT_SSL_VERIFYPEER, 1, "SSL_VERIFYPEER")
         try set(CURLOPT_SSL_VERIFYHOST, 2, "SSL_VERIFYHOST")
         try set(CURLOPT_URL, request.url, "the URL")
+        if !configuration.pinnedAddresses.isEmpty {
+            for pinned in configuration.pinnedAddresses {
+                guard let extended = curl_slist_append(resolveList, pinned.resolveEntry) else {
+                    throw request.refused(.other, "out of memory building the resolve list")
+                }
+                resolveList = extended
+            }
+            try check(mpshook_curl_easy_setopt_slist(handle, CURLOPT_RESOLVE, resolveList), "RESOLVE")
+        }
 
         try set(CURLOPT_CONNECTTIMEOUT_MS, configuration.connectTimeout.curlMilliseconds, "CONNECTTIMEOUT_MS")
         try set(CURLOPT_TIMEOUT_MS, configuration.totalTimeout.curlMilliseconds, "TIMEOUT_MS")

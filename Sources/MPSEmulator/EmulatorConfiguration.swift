@@ -81,10 +81,14 @@ public struct EmulatorFaults: Sendable, Codable, Equatable {
     public var internalErrorAfterCreate: Int
     /// The next N calls create their task, then never answer (the caller times out).
     public var hangAfterCreate: Int
+    /// The next N calls answer HTTP 502 with a proxy's HTML page and create no task, as a
+    /// gateway in front of MPS does when it cannot reach it (the caller cannot tell: unclear).
+    public var badGateway: Int
 
     public init(
         dropShare: Double = 0, duplicateShare: Double = 0, callbackDelayMilliseconds: Int = 0, reorder: Bool = false,
-        internalErrorAfterCreate: Int = 0, hangAfterCreate: Int = 0
+        internalErrorAfterCreate: Int = 0, hangAfterCreate: Int = 0,
+        badGateway: Int = 0
     ) {
         self.dropShare = dropShare
         self.duplicateShare = duplicateShare
@@ -92,6 +96,7 @@ public struct EmulatorFaults: Sendable, Codable, Equatable {
         self.reorder = reorder
         self.internalErrorAfterCreate = internalErrorAfterCreate
         self.hangAfterCreate = hangAfterCreate
+        self.badGateway = badGateway
     }
 
     public init(from decoder: any Decoder) throws {
@@ -102,7 +107,8 @@ public struct EmulatorFaults: Sendable, Codable, Equatable {
             callbackDelayMilliseconds: try container.decodeIfPresent(Int.self, forKey: .callbackDelayMilliseconds) ?? 0,
             reorder: try container.decodeIfPresent(Bool.self, forKey: .reorder) ?? false,
             internalErrorAfterCreate: try container.decodeIfPresent(Int.self, forKey: .internalErrorAfterCreate) ?? 0,
-            hangAfterCreate: try container.decodeIfPresent(Int.self, forKey: .hangAfterCreate) ?? 0
+            hangAfterCreate: try container.decodeIfPresent(Int.self, forKey: .hangAfterCreate) ?? 0,
+            badGateway: try container.decodeIfPresent(Int.self, forKey: .badGateway) ?? 0
         )
     }
 }

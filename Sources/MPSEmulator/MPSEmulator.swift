@@ -185,6 +185,18 @@ public final class MPSEmulator: Service, Sendable {
             return refuse(action: action, requestId: requestId, code: "InvalidParameter", message: "The request body is not a JSON object.")
         }
         let context = given["SessionContext"]?.stringValue
+        // A gateway in front of MPS that cannot reach it: the request never got further.
+        let badGateway = state.withLock { state -> Bool in
+            guard state.faults.badGateway > 0 else { return false }
+            state.faults.badGateway -= 1
+            state.calls.append(RecordedCall(
+                action: action, requestId: requestId, errorCode: "HTTP 502", taskId: nil, sessionContext: context, receivedAt: receivedAt
+            ))
+            return true
+        }
+        if badGateway {
+            return Answer(status: 502, body: Array("<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center></body></html>\n".utf8))
+        }
         if let problem = BatchProcessMediaValidator.validate(json).first {
             return refuse(action: action, requestId: requestId, code: problem.errorCode, message: "\(problem.field): \(problem.message)", sessionContext: context)
         }
