@@ -24,6 +24,7 @@ struct JSONValueReader {
     }
 
     /// The kind of the value starting at `index`, by its first byte; nil when none starts there.
+    @inline(__always)
     func kind(at index: Int) -> Kind? {
         guard index >= 0, index < bytes.count else { return nil }
         switch bytes[index] {
@@ -59,9 +60,11 @@ struct JSONValueReader {
             while at < bytes.count {
                 switch bytes[at] {
                 case UInt8(ascii: "\""):
-                    guard let end = string(at: at)?.end else { return nil }
-                    at = end
-                    continue
+                    // Step over the string: to its closing quote, escapes two bytes at a time.
+                    at += 1
+                    while at < bytes.count, bytes[at] != UInt8(ascii: "\"") {
+                        at += bytes[at] == UInt8(ascii: "\\") ? 2 : 1
+                    }
                 case UInt8(ascii: "{"), UInt8(ascii: "["): depth += 1
                 case UInt8(ascii: "}"), UInt8(ascii: "]"):
                     depth -= 1

@@ -302,8 +302,13 @@ extension NotificationReport {
 
         /// The field an unescaped key spells, compared byte for byte.
         init?(name: UnsafeBufferPointer<UInt8>) {
+            // Called only with a candidate of the key's length.
             func spells(_ candidate: StaticString) -> Bool {
-                name.elementsEqual(UnsafeBufferPointer(start: candidate.utf8Start, count: candidate.utf8CodeUnitCount))
+                let letters = candidate.utf8Start
+                for index in 0..<min(name.count, candidate.utf8CodeUnitCount) where name[index] != letters[index] {
+                    return false
+                }
+                return true
             }
             let field: Field? =
                 switch name.count {

@@ -52,7 +52,8 @@ public struct NotificationReport: Sendable, Hashable {
     /// The event is read by ``JSONValueReader`` in one pass over its bytes, with the result
     /// JSONDecoder gave when it decoded it into Decodable structs (kept as the tests' oracle):
     /// the first of two equal keys counts, keys are matched unescaped, and `Progress` and
-    /// `EndTimeOffset` read as JSONDecoder reads an Int and a Double.
+    /// `EndTimeOffset` read as JSONDecoder reads an Int and a Double (including its quirk on
+    /// zeros written with an exponent: ``JSONValueReader/isZeroAsJSONDecoderSeesIt(_:)``).
     public static func decode(_ body: some Sequence<UInt8>) throws(NotificationRejection) -> NotificationReport {
         let bytes = Array(body)
         return try bytes.withUnsafeBufferPointer { buffer -> Result<NotificationReport, NotificationRejection> in
