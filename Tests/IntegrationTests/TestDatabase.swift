@@ -48,6 +48,20 @@ enum TestDatabase {
         }
     }
 
+    /// Runs `body` with a client on a new database with every repository migration applied
+    /// (dropped afterwards).
+    static func withMigratedDatabase<Result>(
+        maximumConnections: Int = 4, _ body: (PostgresClient) async throws -> Result
+    ) async throws -> Result {
+        let migrator = try Migrator.load(directory: repositoryRoot.appendingPathComponent("migrations").path)
+        return try await withFreshDatabase { url in
+            try await withClient(url: url, maximumConnections: maximumConnections) { client in
+                try await migrator.migrate(client, logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
+                return try await body(client)
+            }
+        }
+    }
+
     private static func drop(_ name: String, server: String) async throws {
         try await withClient(url: server, maximumConnections: 1) { admin in
             _ = try await admin.query(PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(name) WITH (FORCE)"))

@@ -1,0 +1,161 @@
+import Correlation
+import Foundation
+import Intake
+import Logging
+import Postgres
+import Store
+import Testing
+import Workflows
+
+/// Every statement that moves a step, run against a step in every state in a real PostgreSQL:
+/// the state it leaves is `StepState.after(_:)` of the statement's event, or the step is left
+/// exactly as it was when `after` says the event does not apply. The SQL guards are read off
+/// `after`; this checks that each statement uses the right event and guard, and that nothing
+/// else in the statement (a join, a timestamp test, the completion path) disagrees.
+@Suite(.enabled(if: TestDatabase.isEnabled, TestDatabase.skipReason))
+struct StepStatementTableTests {
+    static let quiet = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+
+    /// The `StepStore` statements that move a step, with the event each records.
+    enum Statement: String, CaseIterable, Sendable, CustomTestStringConvertible {
+        case claimPending, markSubmitted, markRetry, markFailed, markSubmitUnknown, recoverAbandoned
+
+        var event: StepState.Event {
+            switch self {
+            case .claimPending: .claim
+            case .markSubmitted: .accept
+            case .markRetry: .retryLater
+            case .markFailed: .refuse
+            case .markSubmitUnknown, .recoverAbandoned: .unclear
+            }
+        }
+
+        var testDescription: String { rawValue }
+    }
+
+    /// One step (two inputs, its own job) in each state, with an error recorded so that a
+    /// statement that must leave the step alone can be seen to have left all of it alone.
+    static func stepInEveryState(_ client: PostgresClient) async throws -> [StepState: (id: UUID, correlation: CorrelationId)] {
+        var steps: [StepState: (id: UUID, correlation: CorrelationId)] = [:]
+        for state in StepState.allCases {
+            let (correlation, _, stepId) = try await TestDatabase.createStep(client, inputs: 2)
+            _ = try await client.query("""
+                UPDATE steps SET state = \(state.rawValue), task_id = 't-before-' || id::text, error_code = 'Before', error_message = 'before',
+                    updated_at = now() - interval '10 minutes'
+                WHERE id = \(stepId)
+                """)
+            steps[state] = (stepId, correlation)
+        }
+        return steps
+    }
+
+    @Test(arguments: Statement.allCases)
+    func eachStatementMovesEveryStateAsTheDomainRuleSays(_ statement: Statement) async throws {
+        try await TestDatabase.withMigratedDatabase { client in
+            let store = StepStore(client: client)
+            let steps = try await Self.stepInEveryState(client)
+            var before: [StepState: StepRecord] = [:]
+            for (state, step) in steps {
+                let record = try #require(try await store.step(id: step.id))
+                before[state] = record
+            }
+
+            // Which steps the statement says it moved (or recorded), by state.
+            var reported: [StepState: Bool] = [:]
+            switch statement {
+            case .claimPending:
+                let claimed = Set(try await store.claimPending(limit: 100).map(\.id))
+                for (state, step) in steps { reported[state] = claimed.contains(step.id) }
+            case .recoverAbandoned:
+                let count = try await store.recoverAbandoned(olderThan: .seconds(60))
+                #expect(count == StepState.allCases.filter { $0.after(.unclear) != nil }.count)
+            case .markSubmitted, .markRetry, .markFailed, .markSubmitUnknown:
+                for (state, step) in steps {
+                    reported[state] = switch statement {
+                    case .markSubmitted: try await store.markSubmitted(step.id, taskId: "t-after-\(state)")
+                    case .markRetry: try await store.markRetry(step.id, after: .zero, code: "RequestLimitExceeded", message: "later")
+                    case .markFailed: try await store.markFailed(step.id, code: "InvalidParameter", message: "refused")
+                    default: try await store.markSubmitUnknown(step.id, code: "InternalError", message: "maybe")
+                    }
+                }
+            }
+
+            for state in StepState.allCases {
+                let step = try #require(steps[state])
+                let after = try #require(try await store.step(id: step.id))
+                let expected = state.after(statement.event)
+                if let applies = reported[state] {
+                    #expect(applies == (expected != nil), "\(statement) in \(state) reported \(applies)")
+                }
+                guard let expected else {
+                    #expect(after == before[state], "\(statement) changed a \(state) step")
+                    continue
+                }
+                #expect(after.state == expected, "\(statement) moved \(state) to \(after.state), the rule says \(expected)")
+                if statement == .markSubmitted { #expect(after.taskId == "t-after-\(state)", "\(state) kept no TaskId") }
+            }
+        }
+    }
+
+    /// A report the applier applies, and the events it is: any report proves the task exists; one
+    /// whose outputs are all final then finishes the step as they say.
+    enum Report: String, CaseIterable, Sendable, CustomTestStringConvertible {
+        case processing, succeeded, partiallyFailed, failed
+
+        var statuses: [String] {
+            switch self {
+            case .processing: ["PROCESSING", "WAITING"]
+            case .succeeded: ["SUCCESS", "SUCCESS"]
+            case .partiallyFailed: ["SUCCESS", "FAIL"]
+            case .failed: ["FAIL", "FAIL"]
+            }
+        }
+
+        var outcome: StepOutcome? {
+            switch self {
+            case .processing: nil
+            case .succeeded: .succeeded
+            case .partiallyFailed: .partiallyFailed
+            case .failed: .failed
+            }
+        }
+
+        /// `state` after this report, by the domain rule alone.
+        func expected(from state: StepState) -> StepState {
+            let reported = state.after(.taskReported) ?? state
+            return outcome.flatMap { reported.after(.outputsFinal($0)) } ?? reported
+        }
+
+        var testDescription: String { rawValue }
+    }
+
+    @Test(arguments: Report.allCases)
+    func aReportMovesEveryStateAsTheDomainRuleSays(_ report: Report) async throws {
+        try await TestDatabase.withMigratedDatabase { client in
+            let store = StepStore(client: client)
+            let steps = try await Self.stepInEveryState(client)
+            var before: [StepState: StepRecord] = [:]
+            for (state, step) in steps {
+                let record = try #require(try await store.step(id: step.id))
+                before[state] = record
+            }
+
+            let notifications = StepState.allCases.compactMap { steps[$0] }.map {
+                ApplierIntegrationTests.notification($0.correlation.sessionContext, report.statuses)
+            }
+            _ = try await NotificationStore(client: client).insert(notifications)
+            #expect(try await Applier(client: client, logger: Self.quiet).applyBatch() == notifications.count)
+            #expect(try await ApplierIntegrationTests.outcomes(client) == Array(repeating: "applied", count: notifications.count))
+
+            for state in StepState.allCases {
+                let step = try #require(steps[state])
+                let after = try #require(try await store.step(id: step.id))
+                let expected = report.expected(from: state)
+                #expect(after.state == expected, "a \(report) report moved \(state) to \(after.state), the rule says \(expected)")
+                if expected == state {
+                    #expect(after == before[state], "a \(report) report changed a \(state) step it leaves in place")
+                }
+            }
+        }
+    }
+}
