@@ -81,13 +81,16 @@ public struct EmulatorFaults: Sendable, Codable, Equatable {
     public var internalErrorAfterCreate: Int
     /// The next N calls create their task, then never answer (the caller times out).
     public var hangAfterCreate: Int
+    /// Keep every callback that falls due until this is switched off; then they go out, so a
+    /// test can deliver a task's callback late, after what it wants to see first.
+    public var holdCallbacks: Bool
     /// The next N calls answer HTTP 502 with a proxy's HTML page and create no task, as a
     /// gateway in front of MPS does when it cannot reach it (the caller cannot tell: unclear).
     public var badGateway: Int
 
     public init(
         dropShare: Double = 0, duplicateShare: Double = 0, callbackDelayMilliseconds: Int = 0, reorder: Bool = false,
-        internalErrorAfterCreate: Int = 0, hangAfterCreate: Int = 0,
+        internalErrorAfterCreate: Int = 0, hangAfterCreate: Int = 0, holdCallbacks: Bool = false,
         badGateway: Int = 0
     ) {
         self.dropShare = dropShare
@@ -96,6 +99,7 @@ public struct EmulatorFaults: Sendable, Codable, Equatable {
         self.reorder = reorder
         self.internalErrorAfterCreate = internalErrorAfterCreate
         self.hangAfterCreate = hangAfterCreate
+        self.holdCallbacks = holdCallbacks
         self.badGateway = badGateway
     }
 
@@ -108,6 +112,7 @@ public struct EmulatorFaults: Sendable, Codable, Equatable {
             reorder: try container.decodeIfPresent(Bool.self, forKey: .reorder) ?? false,
             internalErrorAfterCreate: try container.decodeIfPresent(Int.self, forKey: .internalErrorAfterCreate) ?? 0,
             hangAfterCreate: try container.decodeIfPresent(Int.self, forKey: .hangAfterCreate) ?? 0,
+            holdCallbacks: try container.decodeIfPresent(Bool.self, forKey: .holdCallbacks) ?? false,
             badGateway: try container.decodeIfPresent(Int.self, forKey: .badGateway) ?? 0
         )
     }

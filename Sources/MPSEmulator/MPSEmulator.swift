@@ -331,6 +331,7 @@ public final class MPSEmulator: Service, Sendable {
                 while !shuttingDown.load(ordering: .relaxed), !Task.isCancelled {
                     let now = ContinuousClock.now
                     let due = state.withLock { state -> [Delivery] in
+                        if state.faults.holdCallbacks { return [] }
                         var ready: [Delivery] = []
                         var remaining: [Delivery] = []
                         for delivery in state.pending.sorted(by: { $0.due < $1.due }) {

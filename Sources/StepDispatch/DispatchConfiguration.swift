@@ -15,8 +15,20 @@ public struct DispatchConfiguration: Sendable {
     public var maximumBackoff: Duration
     /// How often pending steps are looked for even without a wake-up (the safety net).
     public var pollInterval: Duration
-    /// A step `submitting` for longer than this was abandoned by a stopped process.
+    /// A step `submitting` for longer than this without a lease (claimed by a version of
+    /// mpshook without leases) was abandoned by a stopped process.
     public var abandonedAfter: Duration
+    /// How long a claim stays this process's without a renewal. Its leases are renewed every
+    /// third of it while their calls are in flight, so a claim lapses only when its process
+    /// stopped (or lost the database for that long).
+    public var claimLease: Duration
+    /// How often this replica looks for lapsed claims. A step left `submitting` by a dead
+    /// process is recovered within `claimLease + recoveryInterval` of its death.
+    public var recoveryInterval: Duration
+
+    /// How often the leases of in-flight claims are renewed: a third of the lease, so two
+    /// renewals can fail before one lapses.
+    public var leaseRenewal: Duration { claimLease / 3 }
 
     public init(
         publicBaseURL: String,
@@ -27,7 +39,9 @@ public struct DispatchConfiguration: Sendable {
         initialBackoff: Duration = .seconds(1),
         maximumBackoff: Duration = .seconds(300),
         pollInterval: Duration = .seconds(5),
-        abandonedAfter: Duration = .seconds(120)
+        abandonedAfter: Duration = .seconds(120),
+        claimLease: Duration = .seconds(30),
+        recoveryInterval: Duration = .seconds(5)
     ) {
         self.publicBaseURL = publicBaseURL.hasSuffix("/") ? String(publicBaseURL.dropLast()) : publicBaseURL
         self.notifyPath = notifyPath.hasPrefix("/") ? notifyPath : "/" + notifyPath
@@ -38,5 +52,7 @@ public struct DispatchConfiguration: Sendable {
         self.maximumBackoff = maximumBackoff
         self.pollInterval = pollInterval
         self.abandonedAfter = abandonedAfter
+        self.claimLease = max(.milliseconds(300), claimLease)
+        self.recoveryInterval = max(.milliseconds(50), recoveryInterval)
     }
 }

@@ -1,18 +1,26 @@
 public import Correlation
-import Foundation
+public import Foundation
 public import Logging
 import MPS
 public import MPSTransport
 public import Postgres
 public import ServiceLifecycle
 import Store
+import Workflows
 
 /// Submits pending steps to MPS, at most `callsPerSecond` across every replica, never blindly.
 ///
 /// Calls are spaced evenly through a Postgres-coordinated slot limiter. After the call: a TaskId → `submitted`; a final refusal → `failed`; a retryable one (certainly not
 /// executed) → back to pending with backoff and jitter; anything ambiguous → `submit_unknown`,
 /// which only its callback or a person resolves. Every call is logged in `attempts`.
+///
+/// Each claim is leased to this process (a random ``instanceId`` per start) and renewed while
+/// its call is in flight (``LeaseKeeper``); sending is committed (`sent_at`) before the call.
+/// Every replica sweeps for claims whose lease ran out (``ClaimSweeper``): a process that died
+/// mid-submission is found while the service runs, not only at the next start.
 public final class Dispatcher: Service, Sendable {
+    /// This process's id in the claims it makes (`steps.claimed_by`).
+    public let instanceId: UUID
     private let configuration: DispatchConfiguration
     private let client: PostgresClient
     private let mps: MPSClient
@@ -20,11 +28,15 @@ public final class Dispatcher: Service, Sendable {
     private let steps: StepStore
     private let attempts: AttemptStore
     private let permits: CallPermitStore
+    private let leases: LeaseKeeper
+    private let sweeper: ClaimSweeper
     private let logger: Logger
 
     public init(
-        configuration: DispatchConfiguration, client: PostgresClient, mps: MPSClient, tokens: CallbackTokens, logger: Logger
+        configuration: DispatchConfiguration, client: PostgresClient, mps: MPSClient, tokens: CallbackTokens, logger: Logger,
+        instanceId: UUID = UUID()
     ) {
+        self.instanceId = instanceId
         self.configuration = configuration
         self.client = client
         self.mps = mps
@@ -32,25 +44,27 @@ public final class Dispatcher: Service, Sendable {
         self.steps = StepStore(client: client)
         self.attempts = AttemptStore(client: client)
         self.permits = CallPermitStore(client: client, bucket: "BatchProcessMedia", limit: configuration.callsPerSecond)
+        self.leases = LeaseKeeper(
+            lease: ClaimLease(owner: instanceId, duration: configuration.claimLease), renewEvery: configuration.leaseRenewal,
+            steps: steps, logger: logger
+        )
+        self.sweeper = ClaimSweeper(
+            rule: ClaimRecovery(unleasedAbandonedAfter: configuration.abandonedAfter), interval: configuration.recoveryInterval,
+            steps: steps, logger: logger
+        )
         self.logger = logger
     }
 
     public func run() async throws {
+        logger.info("dispatcher started", metadata: ["dispatch.instance": "\(instanceId)"])
         await cancelWhenGracefulShutdown {
-            await self.loop()
-        }
-    }
-
-    private func loop() async {
-        do {
-            let recovered = try await steps.recoverAbandoned(olderThan: configuration.abandonedAfter)
-            if recovered > 0 {
-                logger.warning("steps left submitting by a stopped process are now submit_unknown", metadata: ["steps": "\(recovered)"])
+            await withDiscardingTaskGroup { group in
+                group.addTask { await self.leases.run() }
+                group.addTask { await self.sweeper.run() }
+                await self.dispatchLoop()
+                group.cancelAll()
             }
-        } catch {
-            logger.error("could not recover abandoned submissions", metadata: ["error": "\(error)"])
         }
-        await dispatchLoop()
     }
 
     /// Drains due steps, then waits for a wake-up (a NOTIFY when steps are created or retried)
@@ -104,11 +118,13 @@ public final class Dispatcher: Service, Sendable {
     ///
     /// The slot is taken after the claim and after the request is built, so that only signing
     /// stands between the slot and the call: the calls reach MPS as evenly spaced as the slots.
-    /// A crash during that short wait leaves the step `submitting`, later `submit_unknown`:
-    /// safe (never sent twice), at the cost of a look by a person.
+    /// A crash during that wait leaves the step `submitting` with no `sent_at`: when its lease
+    /// runs out, a sweep puts it back to pending (the request never left the process).
     private func submitNext() async -> Bool {
         do {
-            guard let step = try await steps.claimPending(limit: 1).first else { return false }
+            guard let step = try await steps.claimPending(limit: 1, lease: leases.lease).first else { return false }
+            leases.hold(step.id)
+            defer { leases.release(step.id) }
             await submit(step)
             return true
         } catch {
@@ -138,8 +154,22 @@ public final class Dispatcher: Service, Sendable {
             try await permits.waitForPermit()
         } catch {
             // No slot, nothing sent: the step can safely go back to pending.
-            _ = try? await steps.markRetry(step.id, after: .seconds(1), code: "PermitUnavailable", message: "\(error)")
+            _ = try? await steps.markRetry(step.id, after: .seconds(1), code: "PermitUnavailable", message: "\(error)", attempt: step.submitAttempts)
             logger.error("no call slot", metadata: ["step.id": "\(step.id)", "error": "\(error)"])
+            return
+        }
+        // The crash window: from here on the call may reach MPS, so a claim that lapses becomes
+        // submit_unknown, never pending. The request leaves the process only after this commit.
+        do {
+            guard try await steps.markSending(step.id, attempt: step.submitAttempts, lease: leases.lease) else {
+                // The claim lapsed (this process stalled past its lease) and was recovered: not ours to send.
+                logger.warning("claim lapsed before sending; not sent", metadata: ["step.id": "\(step.id)"])
+                return
+            }
+        } catch {
+            // Sending is not recorded, so nothing is sent: the step can safely go back to pending.
+            _ = try? await steps.markRetry(step.id, after: .seconds(1), code: "SendNotRecorded", message: "\(error)", attempt: step.submitAttempts)
+            logger.error("could not record sending; not sent", metadata: ["step.id": "\(step.id)", "error": "\(error)"])
             return
         }
         let started = Date()
@@ -171,10 +201,10 @@ public final class Dispatcher: Service, Sendable {
                 logger.warning("step refused by MPS", metadata: ["step.id": "\(step.id)", "mps.error": "\(error.code)"])
             case .retryable:
                 let delay = Self.backoff(attempt: step.submitAttempts, configuration: configuration)
-                try await steps.markRetry(step.id, after: delay, code: error.code, message: error.message)
+                try await steps.markRetry(step.id, after: delay, code: error.code, message: error.message, attempt: step.submitAttempts)
                 logger.info("step will be retried", metadata: ["step.id": "\(step.id)", "mps.error": "\(error.code)", "delay": "\(delay)"])
             case .ambiguous:
-                try await steps.markSubmitUnknown(step.id, code: error.code, message: error.message)
+                try await steps.markSubmitUnknown(step.id, code: error.code, message: error.message, attempt: step.submitAttempts)
                 logger.warning("step outcome unknown; not resent", metadata: ["step.id": "\(step.id)", "mps.error": "\(error.code)"])
             }
         } catch {

@@ -16,11 +16,16 @@ public struct StepStore: Sendable {
     }
 
     /// Claims up to `limit` due pending steps (`FOR UPDATE SKIP LOCKED`, so replicas never
-    /// claim the same one) and marks them `submitting` in the same statement.
-    public func claimPending(limit: Int) async throws(PostgresError) -> [ClaimedStep] {
+    /// claim the same one) and marks them `submitting` in the same statement, leased to
+    /// `lease.owner` until `lease.duration` from now, not yet sent (``markSending(_:lease:)``).
+    /// The default lease is an anonymous one (for tests and one-off tools): nobody renews it.
+    public func claimPending(
+        limit: Int, lease: ClaimLease = ClaimLease(owner: UUID(), duration: .seconds(30))
+    ) async throws(PostgresError) -> [ClaimedStep] {
         let claim = StepMove(.claim)
         let rows = try await client.query("""
-            UPDATE steps SET state = \(claim.target), submit_attempts = submit_attempts + 1, updated_at = now()
+            UPDATE steps SET state = \(claim.target), submit_attempts = submit_attempts + 1, updated_at = now(),
+                claimed_by = \(lease.owner), lease_until = now() + \(lease.milliseconds) * interval '1 millisecond', sent_at = NULL
             WHERE id IN (
                 SELECT id FROM steps
                 WHERE state = ANY(\(claim.sources)::text[]) AND next_attempt_at <= now()
@@ -57,6 +62,7 @@ public struct StepStore: Sendable {
         let rows = try await client.query("""
             UPDATE steps SET task_id = \(taskId), submitted_at = coalesce(submitted_at, now()), updated_at = now(),
                 state = CASE WHEN state = ANY(\(accept.changing)::text[]) THEN \(accept.target) ELSE state END,
+                claimed_by = NULL, lease_until = NULL,
                 error_code = CASE WHEN state = ANY(\(accept.changing)::text[]) THEN NULL ELSE error_code END,
                 error_message = CASE WHEN state = ANY(\(accept.changing)::text[]) THEN NULL ELSE error_message END
             WHERE id = \(id) AND state = ANY(\(accept.sources)::text[])
@@ -65,15 +71,19 @@ public struct StepStore: Sendable {
         return rows.count == 1
     }
 
-    /// Back to pending after a retryable refusal; due again after `delay`.
+    /// Back to pending after a retryable refusal; due again after `delay`. With `attempt` (the
+    /// claim's ``ClaimedStep/submitAttempts``), only while it is still that claim: a claim that
+    /// lapsed and was taken again by another process is not moved by this one's late answer.
     @discardableResult
-    public func markRetry(_ id: UUID, after delay: Duration, code: String, message: String) async throws(PostgresError) -> Bool {
+    public func markRetry(
+        _ id: UUID, after delay: Duration, code: String, message: String, attempt: Int? = nil
+    ) async throws(PostgresError) -> Bool {
         let milliseconds = delay.components.seconds * 1000 + delay.components.attoseconds / 1_000_000_000_000_000
         let retry = StepMove(.retryLater)
         let rows = try await client.query("""
             UPDATE steps SET state = \(retry.target), next_attempt_at = now() + \(Int(milliseconds)) * interval '1 millisecond',
-                error_code = \(code), error_message = \(message), updated_at = now()
-            WHERE id = \(id) AND state = ANY(\(retry.sources)::text[])
+                error_code = \(code), error_message = \(message), claimed_by = NULL, lease_until = NULL, updated_at = now()
+            WHERE id = \(id) AND state = ANY(\(retry.sources)::text[]) AND (\(attempt)::int8 IS NULL OR submit_attempts = \(attempt))
             RETURNING id
             """)
         return rows.count == 1
@@ -89,31 +99,18 @@ public struct StepStore: Sendable {
         }
     }
 
-    /// An ambiguous outcome: a task may exist. Never resent automatically.
+    /// An ambiguous outcome: a task may exist. Never resent automatically. `attempt` as in
+    /// ``markRetry(_:after:code:message:attempt:)``.
     @discardableResult
-    public func markSubmitUnknown(_ id: UUID, code: String, message: String) async throws(PostgresError) -> Bool {
+    public func markSubmitUnknown(_ id: UUID, code: String, message: String, attempt: Int? = nil) async throws(PostgresError) -> Bool {
         let unclear = StepMove(.unclear)
         let rows = try await client.query("""
-            UPDATE steps SET state = \(unclear.target), error_code = \(code), error_message = \(message), updated_at = now()
-            WHERE id = \(id) AND state = ANY(\(unclear.sources)::text[])
+            UPDATE steps SET state = \(unclear.target), error_code = \(code), error_message = \(message),
+                claimed_by = NULL, lease_until = NULL, updated_at = now()
+            WHERE id = \(id) AND state = ANY(\(unclear.sources)::text[]) AND (\(attempt)::int8 IS NULL OR submit_attempts = \(attempt))
             RETURNING id
             """)
         return rows.count == 1
-    }
-
-    /// Steps left `submitting` longer than `olderThan` (the longest a call can take, plus a
-    /// margin) were abandoned by a process that stopped mid-call: the call may have reached MPS,
-    /// so they become `submit_unknown`, never pending. Returns how many.
-    public func recoverAbandoned(olderThan: Duration) async throws(PostgresError) -> Int {
-        let seconds = Int(olderThan.components.seconds)
-        let unclear = StepMove(.unclear)
-        let rows = try await client.query("""
-            UPDATE steps SET state = \(unclear.target), error_code = 'Interrupted',
-                error_message = 'the process stopped while submitting; the call may have reached MPS', updated_at = now()
-            WHERE state = ANY(\(unclear.sources)::text[]) AND updated_at < now() - \(seconds) * interval '1 second'
-            RETURNING id
-            """)
-        return rows.count
     }
 
     /// The step whose SessionContext carried `correlationId`.

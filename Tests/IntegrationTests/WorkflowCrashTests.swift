@@ -15,8 +15,10 @@ import Workflows
 struct WorkflowCrashTests {
     static let quiet = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
 
-    /// `mpshook serve` as a child process on `port`, pointed at the emulator.
-    static func serve(database: String, port: Int, emulator: RunningEmulator, callbackKeys: String) throws -> ChildProcess {
+    /// `mpshook serve` as a child process on `port`, pointed at the emulator; `extra` adds settings.
+    static func serve(
+        database: String, port: Int, emulator: RunningEmulator, callbackKeys: String, extra: [String: String] = [:]
+    ) throws -> ChildProcess {
         guard FileManager.default.isExecutableFile(atPath: MPSHook.binary) else {
             throw ChildProcess.Failure(description: "\(MPSHook.binary) is missing: build with `swift build` (scripts/test.sh does)")
         }
@@ -28,6 +30,7 @@ struct WorkflowCrashTests {
         environment["MPSHOOK_MPS_ENDPOINT"] = emulator.endpoint
         environment["TENCENTCLOUD_SECRET_ID"] = EmulatorConfiguration.defaultSecretId
         environment["TENCENTCLOUD_SECRET_KEY"] = EmulatorConfiguration.defaultSecretKey
+        environment.merge(extra) { _, new in new }
         return try ChildProcess([MPSHook.binary, "serve"], environment: environment)
     }
 
