@@ -1,5 +1,4 @@
 public import Foundation
-import Correlation
 import MPS
 public import Postgres
 public import Workflows
@@ -118,9 +117,6 @@ public struct CompletionStore: Sendable {
         }
         let created = try await insert(planned)
         try await finishJobs(finishedJobs)
-        if created.contains(where: { $0.step.refusal == nil }) {
-            _ = try await connection.query("SELECT pg_notify(\(JobStore.stepsChannel), '')")
-        }
         let byStep = Dictionary(graphs.flatMap(\.runs).map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         return CompletionResult(
             finishedSteps: finishing.map { ($0.stepId, $0.to, byStep[$0.stepId]?.outputs ?? $0.outputs) },
@@ -258,36 +254,12 @@ public struct CompletionStore: Sendable {
         runs.first.map { $0.outputs.sorted { $0.jobInputIndex < $1.jobInputIndex }.map(\.inputURL) } ?? []
     }
 
-    /// Inserts planned steps and their outputs; a step whose (job, name, item, run) exists is
-    /// skipped (never a second copy). Returns the ones created.
-    private func insert(_ planned: [(jobId: UUID, step: PlannedStep)]) async throws -> [(jobId: UUID, step: PlannedStep)] {
-        var created: [(jobId: UUID, step: PlannedStep)] = []
-        for (jobId, step) in planned {
-            let correlation = CorrelationId()
-            let request = StepRequest.encode(.object(step.request)) ?? "{}"
-            let refused = step.refusal != nil
-            let rows = try await connection.query("""
-                INSERT INTO steps (id, job_id, name, item, run, parent_ids, correlation_id, session_context, request, state,
-                    next_attempt_at, error_code, error_message, finished_at)
-                VALUES (\(step.id), \(jobId), \(step.name), \(step.item), \(step.run), \(step.parents)::uuid[],
-                    \(correlation.uuid), \(correlation.sessionContext), \(JSONBText(request)),
-                    \(refused ? StepState.failed.rawValue : StepState.pending.rawValue),
-                    now() + \(step.delaySeconds) * interval '1 second',
-                    \(refused ? "ClientValidation" : nil), \(step.refusal), \(refused ? Date() : nil))
-                ON CONFLICT (job_id, name, coalesce(item, ''), run) DO NOTHING
-                RETURNING id
-                """)
-            guard rows.count == 1 else { continue }
-            let status = refused ? OutputState.fail.rawValue : OutputState.waiting.rawValue
-            _ = try await connection.query("""
-                INSERT INTO outputs (step_id, input_index, job_input_index, input_url, status, error_code, error_message)
-                SELECT \(step.id), ordinality - 1, job_index, url, \(status), \(refused ? "ClientValidation" : nil), \(step.refusal)
-                FROM unnest(\(step.inputs.map(\.url))::text[], \(step.inputs.map(\.jobInputIndex))::int[])
-                    WITH ORDINALITY AS input(url, job_index, ordinality)
-                """)
-            created.append((jobId, step))
-        }
-        return created
+    /// Inserts planned steps and their outputs (``StepInserter``, which wakes the dispatchers when
+    /// one is pending); a step whose (job, name, item, run) exists is skipped (never a second
+    /// copy). Returns the ones created.
+    private func insert(_ planned: [(jobId: UUID, step: PlannedStep)]) async throws(PostgresError) -> [(jobId: UUID, step: PlannedStep)] {
+        let created = try await StepInserter(connection: connection).insert(planned.map { StepRow(jobId: $0.jobId, planned: $0.step) })
+        return planned.filter { created.contains($0.step.id) }
     }
 
     /// Running jobs end in the state the planner gave.

@@ -13,8 +13,8 @@ public struct JobStore: Sendable {
         self.client = client
     }
 
-    /// Creates the job, its steps and their outputs in one transaction, and wakes the
-    /// dispatcher at commit. Everything the callback needs to find its step (correlation id,
+    /// Creates the job, its steps and their outputs (``StepInserter``) in one transaction, and
+    /// wakes the dispatcher at commit. Everything the callback needs to find its step (correlation id,
     /// SessionContext) is committed before anything is sent.
     public func create(_ job: NewJob) async throws -> JobCreation {
         try await client.withTransaction { connection in
@@ -29,20 +29,7 @@ public struct JobStore: Sendable {
                 let existing = try await connection.query("SELECT id FROM jobs WHERE client_reference = \(job.clientReference)")
                 return .existing(try existing[0].decode(UUID.self, at: 0))
             }
-            for step in job.steps {
-                _ = try await connection.query("""
-                    INSERT INTO steps (id, job_id, name, item, run, correlation_id, session_context, request, next_attempt_at)
-                    VALUES (\(step.id), \(job.id), \(step.name), \(step.item), \(step.run), \(step.correlationId), \(step.sessionContext),
-                        \(step.request), now() + \(step.delaySeconds) * interval '1 second')
-                    """)
-                let jobIndexes = step.jobInputIndexes ?? Array(step.inputURLs.indices)
-                _ = try await connection.query("""
-                    INSERT INTO outputs (step_id, input_index, job_input_index, input_url)
-                    SELECT \(step.id), ordinality - 1, job_index, url
-                    FROM unnest(\(step.inputURLs)::text[], \(jobIndexes)::int[]) WITH ORDINALITY AS input(url, job_index, ordinality)
-                    """)
-            }
-            _ = try await connection.query("SELECT pg_notify(\(Self.stepsChannel), '')")
+            _ = try await StepInserter(connection: connection).insert(job.steps.map { StepRow(jobId: job.id, step: $0) })
             return .created(job.id)
         }
     }
