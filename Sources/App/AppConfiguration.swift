@@ -71,6 +71,10 @@ public struct AppConfiguration: Sendable {
         Key(name: "MPSHOOK_DISPATCH_CONCURRENCY", defaultValue: "8", help: "BatchProcessMedia calls in flight at once from this process", isSecret: false),
         Key(name: "MPSHOOK_MPS_CALLS_PER_SECOND", defaultValue: "20", help: "BatchProcessMedia calls per second across every replica on this database", isSecret: false),
         Key(name: "MPSHOOK_MPS_TIMEOUT", defaultValue: "20", help: "seconds an MPS API call may take; a call that times out after sending is ambiguous", isSecret: false),
+        Key(name: "MPSHOOK_CLAIM_LEASE", defaultValue: "30",
+            help: "seconds a step being submitted stays this process's without renewal (renewed every third of it while its call is in flight); a lapsed claim is recovered by any replica", isSecret: false),
+        Key(name: "MPSHOOK_RECOVERY_INTERVAL", defaultValue: "5",
+            help: "seconds between sweeps for steps left submitting by a stopped process: back to pending if never sent, else submit_unknown (never resent)", isSecret: false),
         Key(name: "MPSHOOK_APPLIER", defaultValue: "on", help: "apply stored notifications in this process (off: another process applies them)", isSecret: false),
         Key(name: "MPSHOOK_BENCH_BASELINES", defaultValue: "off",
             help: "benchmarks only: also mount NOTIFY_PATH/_baseline/discard (checks, stores nothing) and NOTIFY_PATH/_baseline/insert (one INSERT per request)", isSecret: false),
@@ -121,6 +125,9 @@ public struct AppConfiguration: Sendable {
         public var dispatchConcurrency: Int
         public var mpsCallsPerSecond: Int
         public var mpsTimeout: Duration
+        /// `MPSHOOK_CLAIM_LEASE` and `MPSHOOK_RECOVERY_INTERVAL` (continuous recovery).
+        public var claimLease: Duration
+        public var recoveryInterval: Duration
         /// Whether this process runs the applier.
         public var applierEnabled: Bool
         /// Benchmarks only: mount the baseline doors.
@@ -261,6 +268,8 @@ public struct AppConfiguration: Sendable {
             dispatchConcurrency: try integer("MPSHOOK_DISPATCH_CONCURRENCY", 8, range: 1...256),
             mpsCallsPerSecond: try integer("MPSHOOK_MPS_CALLS_PER_SECOND", 20, range: 1...1000),
             mpsTimeout: try seconds("MPSHOOK_MPS_TIMEOUT", 20, range: 1...600),
+            claimLease: try seconds("MPSHOOK_CLAIM_LEASE", 30, range: 0.3...3600),
+            recoveryInterval: try seconds("MPSHOOK_RECOVERY_INTERVAL", 5, range: 0.05...3600),
             applierEnabled: try boolean("MPSHOOK_APPLIER", true),
             benchmarkBaselines: try boolean("MPSHOOK_BENCH_BASELINES", false)
         )

@@ -78,8 +78,10 @@ public enum Server {
                 configuration: DispatchConfiguration(
                     publicBaseURL: callbacks.publicBaseURL, notifyPath: callbacks.notifyPath, notifyKey: callbacks.notifyKey,
                     callsPerSecond: tuning.mpsCallsPerSecond, concurrency: tuning.dispatchConcurrency,
-                    // Longer than any call can take, so a live call is never taken for abandoned.
-                    abandonedAfter: max(.seconds(120), tuning.mpsTimeout * 2)
+                    // For claims without a lease (an older version's): longer than any call can
+                    // take, so a live call is never taken for abandoned.
+                    abandonedAfter: max(.seconds(120), tuning.mpsTimeout * 2),
+                    claimLease: tuning.claimLease, recoveryInterval: tuning.recoveryInterval
                 ),
                 client: client, mps: mps, tokens: callbacks.tokens, logger: logger
             ))
