@@ -203,8 +203,11 @@ public final class Applier: Service, Sendable {
                 state = finished
             }
             let touched = (changed[step.id] ?? []).sorted().map { outputs[$0] }
-            guard state != step.state || !touched.isEmpty else { continue }
-            changes.append(StepChange(stepId: step.id, jobId: step.jobId, from: step.state, to: state, outputs: touched))
+            // Even a report that changes nothing is news from MPS for a step still waiting on
+            // it (the reconciler's deadlines); a finished step is left as it is.
+            let reported = !step.state.isTerminal
+            guard state != step.state || !touched.isEmpty || reported else { continue }
+            changes.append(StepChange(stepId: step.id, jobId: step.jobId, from: step.state, to: state, outputs: touched, reported: reported))
         }
         _ = try await completion.complete(changes)
         try await ApplyStore(connection: connection).record(outcomes)

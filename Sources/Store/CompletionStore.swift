@@ -14,14 +14,22 @@ public struct StepChange: Sendable {
     public var outputs: [OutputRecord]
     /// Set when the step ends by a refusal: its error; cleared when a callback resolves it.
     public var error: (code: String, message: String)?
+    /// Set when MPS reported on the step (a callback or a polled answer applied), even one that
+    /// changed nothing: its `last_report_at` becomes now and the reconciler decides its next
+    /// poll again (`next_poll_at` cleared).
+    public var reported: Bool
 
-    public init(stepId: UUID, jobId: UUID, from: StepState, to: StepState, outputs: [OutputRecord], error: (code: String, message: String)? = nil) {
+    public init(
+        stepId: UUID, jobId: UUID, from: StepState, to: StepState, outputs: [OutputRecord],
+        error: (code: String, message: String)? = nil, reported: Bool = false
+    ) {
         self.stepId = stepId
         self.jobId = jobId
         self.from = from
         self.to = to
         self.outputs = outputs
         self.error = error
+        self.reported = reported
     }
 }
 
@@ -100,7 +108,7 @@ public struct CompletionStore: Sendable {
     /// Persists `changes`, then plans what follows every step that finished (see the type).
     public func complete(_ changes: [StepChange]) async throws -> CompletionResult {
         try await writeOutputs(changes.flatMap { change in change.outputs.map { (change.stepId, $0) } })
-        try await writeStates(changes.filter { $0.from != $0.to || $0.error != nil })
+        try await writeStates(changes.filter { $0.from != $0.to || $0.error != nil || $0.reported })
 
         let finishing = changes.filter { $0.to.isTerminal && !$0.from.isTerminal }
         guard !finishing.isEmpty else { return CompletionResult(finishedSteps: [], plannedSteps: [], finishedJobs: []) }
@@ -181,7 +189,8 @@ public struct CompletionStore: Sendable {
 
     /// Each step moves only from the state it was read in (under its lock), to the state
     /// `Workflows` decided. A step that leaves `submitting`/`submit_unknown`/`lost` because its
-    /// callback came loses the unclear attempt's error; a refusal records its own.
+    /// callback came loses the unclear attempt's error; a refusal records its own. A reported
+    /// one records when MPS last spoke of it.
     private func writeStates(_ changes: [StepChange]) async throws(PostgresError) {
         guard !changes.isEmpty else { return }
         // The states a callback resolves (the unclear attempt's error no longer describes the step).
@@ -192,11 +201,13 @@ public struct CompletionStore: Sendable {
                 error_message = CASE WHEN c.has_error THEN c.error_message WHEN c.from_state = ANY(\(resolved)::text[]) THEN NULL ELSE steps.error_message END,
                 finished_at = CASE WHEN c.to_state = ANY(\(StepState.allCases.filter(\.isTerminal).map(\.rawValue))::text[])
                                    THEN coalesce(steps.finished_at, now()) ELSE steps.finished_at END,
+                last_report_at = CASE WHEN c.reported THEN now() ELSE steps.last_report_at END,
+                next_poll_at = CASE WHEN c.reported THEN NULL ELSE steps.next_poll_at END,
                 updated_at = now()
             FROM unnest(\(changes.map(\.stepId))::uuid[], \(changes.map(\.from.rawValue))::text[], \(changes.map(\.to.rawValue))::text[],
                         \(changes.map { $0.error != nil })::bool[], \(changes.map { $0.error?.code })::text[],
-                        \(changes.map { $0.error?.message })::text[])
-                AS c(id, from_state, to_state, has_error, error_code, error_message)
+                        \(changes.map { $0.error?.message })::text[], \(changes.map(\.reported))::bool[])
+                AS c(id, from_state, to_state, has_error, error_code, error_message, reported)
             WHERE steps.id = c.id AND steps.state = c.from_state
             """)
     }

@@ -39,11 +39,16 @@ public struct NotificationStore: Sendable {
     /// Each value is its own bind parameter in a multi-row VALUES list: a 3 KB body is sent as
     /// it is, with no array-literal escaping on our side or parsing on the server's.
     public func insert(_ batch: [IncomingNotification]) async throws(PostgresError) -> [Bool] {
+        try await insert(batch, source: .callback)
+    }
+
+    /// ``insert(_:)`` for notifications from `source` (the reconciler stores polled answers).
+    public func insert(_ batch: [IncomingNotification], source: NotificationSource) async throws(PostgresError) -> [Bool] {
         guard !batch.isEmpty else { return [] }
         var statement = PostgresQuery.StringInterpolation(literalCapacity: 400 + batch.count * 64, interpolationCount: batch.count * 8)
         statement.appendLiteral("""
             WITH stored AS (
-                INSERT INTO notifications (content_hash, correlation_id, session_context, event_type, body, headers, source_address, received_at)
+                INSERT INTO notifications (content_hash, correlation_id, session_context, event_type, body, headers, source_address, received_at, source)
                 VALUES
             """)
         for (index, notification) in batch.enumerated() {
@@ -63,7 +68,8 @@ public struct NotificationStore: Sendable {
             statement.appendInterpolation(notification.sourceAddress)
             statement.appendLiteral(", ")
             statement.appendInterpolation(notification.receivedAt)
-            statement.appendLiteral(")")
+            // A closed set of lower-case words: written as a literal, not one bind per row.
+            statement.appendLiteral(", '\(source.rawValue)')")
         }
         statement.appendLiteral("""
 
@@ -92,6 +98,14 @@ public struct NotificationStore: Sendable {
         }
         return counts
     }
+}
+
+/// Where a stored notification came from (`notifications.source`).
+public enum NotificationSource: String, Sendable {
+    /// MPS called the NotifyUrl.
+    case callback
+    /// The reconciler asked MPS (`DescribeBatchTaskDetail`) and stored the answer.
+    case poll
 }
 
 /// SQL for the log of MPS API calls.
