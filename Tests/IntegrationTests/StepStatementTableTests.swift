@@ -16,17 +16,24 @@ import Workflows
 struct StepStatementTableTests {
     static let quiet = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
 
-    /// The `StepStore` statements that move a step, with the event each records.
+    /// The statements that move a step (`StepStore`'s, the recovery sweep's for a lapsed claim
+    /// never sent and one that may have been, a person's `OperatorStore` actions), with the
+    /// event each records.
     enum Statement: String, CaseIterable, Sendable, CustomTestStringConvertible {
         case claimPending, markSubmitted, markRetry, markFailed, markSubmitUnknown, recoverAbandoned
+        case recoverLapsedUnsent, recoverLapsedSent
+        case resolve, resubmit, abandon
 
         var event: StepState.Event {
             switch self {
             case .claimPending: .claim
             case .markSubmitted: .accept
-            case .markRetry: .retryLater
+            case .markRetry, .recoverLapsedUnsent: .retryLater
             case .markFailed: .refuse
-            case .markSubmitUnknown, .recoverAbandoned: .unclear
+            case .markSubmitUnknown, .recoverAbandoned, .recoverLapsedSent: .unclear
+            case .resolve: .resolve
+            case .resubmit: .resubmit
+            case .abandon: .abandon
             }
         }
 
@@ -69,6 +76,32 @@ struct StepStatementTableTests {
             case .recoverAbandoned:
                 let count = try await store.recoverAbandoned(olderThan: .seconds(60))
                 #expect(count == StepState.allCases.filter { $0.after(.unclear) != nil }.count)
+            case .recoverLapsedUnsent, .recoverLapsedSent:
+                // Every step carries a claim whose lease ran out; only the sweep's rule and
+                // guards decide which move.
+                let sent = statement == .recoverLapsedSent
+                _ = try await client.query("""
+                    UPDATE steps SET claimed_by = \(UUID()), lease_until = now() - interval '1 minute',
+                        sent_at = CASE WHEN \(sent) THEN now() - interval '2 minutes' END
+                    """)
+                let recovered = try await store.recoverLapsedClaims(ClaimRecovery(unleasedAbandonedAfter: .seconds(60)))
+                let moved = Set(recovered.requeued + recovered.unclear)
+                for (state, step) in steps { reported[state] = moved.contains(step.id) }
+            case .resolve, .resubmit, .abandon:
+                let operators = OperatorStore(client: client)
+                for (state, step) in steps {
+                    let action: StepAction = switch statement {
+                    case .resolve: .resolve(taskId: before[state]?.taskId ?? "t-resolved")
+                    case .resubmit: .resubmit
+                    default: .abandon
+                    }
+                    do {
+                        _ = try await operators.perform(action, stepId: step.id, actor: "table-test", reason: "checking \(state)")
+                        reported[state] = true
+                    } catch is StepActionError {
+                        reported[state] = false
+                    }
+                }
             case .markSubmitted, .markRetry, .markFailed, .markSubmitUnknown:
                 for (state, step) in steps {
                     reported[state] = switch statement {
