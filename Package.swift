@@ -119,6 +119,25 @@ let package = Package(
             ]
         ),
 
+        // The "job finished" webhooks: the outbox's delivery worker (its own Curl thread pool),
+        // Standard Webhooks signing, and the SSRF guard (resolve, check, pin).
+        .target(
+            name: "Webhooks",
+            dependencies: [
+                "Curl",
+                "Hashing",
+                "Store",
+                "Workflows",
+                "MPS",
+                "Postgres",
+                "Redacting",
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+
         // The NotifyUrl door (verify, group-committed raw store, acknowledge).
         .target(
             name: "Intake",
@@ -191,6 +210,7 @@ let package = Package(
                 "Intake",
                 "Jobs",
                 "StepDispatch",
+                "Webhooks",
                 "Postgres",
                 "Curl",
                 "Hashing",
@@ -248,6 +268,7 @@ let package = Package(
         .testTarget(name: "StoreTests", dependencies: ["Store"]),
         .testTarget(name: "WorkflowsTests", dependencies: ["Workflows", "MPS", "Correlation"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CorrelationTests", dependencies: ["Correlation", "Hashing"]),
+        .testTarget(name: "WebhooksTests", dependencies: ["Webhooks", "Workflows", "Curl", "Hashing", "Store", "MPS"]),
         .testTarget(name: "StepDispatchTests", dependencies: ["StepDispatch", "Correlation", "MPS"]),
         .testTarget(name: "JobsTests", dependencies: ["Jobs", "MPS", "Workflows", "Store", "Postgres", "Correlation"], resources: [.copy("Fixtures")]),
         .testTarget(
@@ -301,6 +322,7 @@ let package = Package(
                 "Postgres",
                 "Store",
                 "StepDispatch",
+                "Webhooks",
                 "Intake",
                 "Jobs",
                 "Correlation",
@@ -310,6 +332,7 @@ let package = Package(
                 "Hashing",
                 "Curl",
                 "TestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),

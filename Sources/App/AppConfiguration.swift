@@ -1,10 +1,12 @@
 public import Correlation
 public import Foundation
 import Hashing
-import Jobs
+public import Jobs
 public import Logging
 public import MPS
 public import Postgres
+public import Webhooks
+public import Workflows
 
 /// Everything `mpshook serve` reads from its environment, with defaults.
 ///
@@ -83,6 +85,20 @@ public struct AppConfiguration: Sendable {
         Key(name: "TENCENTCLOUD_SECRET_ID", defaultValue: "(none)", help: "Tencent Cloud API key id that signs MPS calls", isSecret: false),
         Key(name: "TENCENTCLOUD_SECRET_KEY", defaultValue: "(none)", help: "Tencent Cloud API secret key (never logged)", isSecret: true),
         Key(name: "TENCENTCLOUD_SESSION_TOKEN", defaultValue: "(none)", help: "STS session token for temporary keys, sent as X-TC-Token (never logged)", isSecret: true),
+        Key(name: "MPSHOOK_WEBHOOK_KEYS", defaultValue: "(none: no webhooks are sent)",
+            help: "kid:whsec_base64-key[,kid:whsec_base64-key] (keys of 24+ bytes) signing the \"job finished\" webhooks the Standard Webhooks way; every key listed signs (rotation: add the new one, then drop the old)", isSecret: true),
+        Key(name: "MPSHOOK_WEBHOOK_DEFAULT_URL", defaultValue: "(none)",
+            help: "where a job without its own callbackUrl sends its \"job finished\" webhook (http or https)", isSecret: false),
+        Key(name: "MPSHOOK_WEBHOOK_ALLOW", defaultValue: "(none)",
+            help: "comma-separated CIDRs, addresses and host names webhooks may reach although they are private, loopback or link-local (refused otherwise)", isSecret: false),
+        Key(name: "MPSHOOK_WEBHOOK_CONCURRENCY", defaultValue: "4",
+            help: "webhook attempts in flight at once, on the deliverer's own thread pool", isSecret: false),
+        Key(name: "MPSHOOK_WEBHOOK_TIMEOUT", defaultValue: "10", help: "seconds one webhook attempt may take", isSecret: false),
+        Key(name: "MPSHOOK_WEBHOOK_MAX_ATTEMPTS", defaultValue: "12",
+            help: "attempts per webhook delivery; after the last it is failed (mpshook deliveries redeliver ID)", isSecret: false),
+        Key(name: "MPSHOOK_WEBHOOK_RETRY_BASE", defaultValue: "5",
+            help: "seconds before the first retry; each next pause doubles (with jitter), up to MPSHOOK_WEBHOOK_RETRY_MAX", isSecret: false),
+        Key(name: "MPSHOOK_WEBHOOK_RETRY_MAX", defaultValue: "3600", help: "longest pause between webhook attempts, in seconds", isSecret: false),
         Key(name: "LOG_LEVEL", defaultValue: "info", help: "trace, debug, info, notice, warning, error or critical", isSecret: false),
         Key(name: "LOG_FORMAT", defaultValue: "json", help: "json (one object per line) or text", isSecret: false),
     ]
@@ -106,6 +122,13 @@ public struct AppConfiguration: Sendable {
     public var credentials: TencentCloudCredentials?
     /// Limits and batch sizes of the door, the applier and the dispatcher.
     public var tuning: Tuning
+    /// The "job finished" webhooks (`MPSHOOK_WEBHOOK_*`); with no key, none is delivered.
+    public var webhooks: WebhookConfiguration
+
+    /// What job creation needs of the webhook settings: the allow list and the default URL.
+    public var callbackPolicy: CallbackPolicy {
+        CallbackPolicy(allowList: webhooks.allowList, defaultURL: webhooks.defaultURL)
+    }
 
     /// Limits and batch sizes (all have working defaults; see `keys`).
     public struct Tuning: Sendable {
@@ -272,6 +295,39 @@ public struct AppConfiguration: Sendable {
             recoveryInterval: try seconds("MPSHOOK_RECOVERY_INTERVAL", 5, range: 0.05...3600),
             applierEnabled: try boolean("MPSHOOK_APPLIER", true),
             benchmarkBaselines: try boolean("MPSHOOK_BENCH_BASELINES", false)
+        )
+
+        var webhookSecrets: [WebhookSecret] = []
+        if let raw = value("MPSHOOK_WEBHOOK_KEYS") {
+            switch WebhookSecret.parseList(raw) {
+            case .success(let secrets): webhookSecrets = secrets
+            case .failure(let error): throw ConfigurationError(key: "MPSHOOK_WEBHOOK_KEYS", message: error.description)
+            }
+        }
+        var webhookDefault: CallbackURL?
+        if let raw = value("MPSHOOK_WEBHOOK_DEFAULT_URL") {
+            switch CallbackURL.parse(raw) {
+            case .success(let url): webhookDefault = url
+            case .failure(let problem): throw ConfigurationError(key: "MPSHOOK_WEBHOOK_DEFAULT_URL", message: problem.description)
+            }
+        }
+        var webhookAllow = NetworkAllowList()
+        if let raw = value("MPSHOOK_WEBHOOK_ALLOW") {
+            switch NetworkAllowList.parse(raw) {
+            case .success(let list): webhookAllow = list
+            case .failure(let problem): throw ConfigurationError(key: "MPSHOOK_WEBHOOK_ALLOW", message: problem.description)
+            }
+        }
+        let retryBase = try seconds("MPSHOOK_WEBHOOK_RETRY_BASE", 5, range: 0.01...86_400)
+        let retryMaximum = try seconds("MPSHOOK_WEBHOOK_RETRY_MAX", 3600, range: 0.01...604_800)
+        webhooks = WebhookConfiguration(
+            secrets: webhookSecrets, defaultURL: webhookDefault, allowList: webhookAllow,
+            concurrency: try integer("MPSHOOK_WEBHOOK_CONCURRENCY", 4, range: 1...256),
+            timeout: try seconds("MPSHOOK_WEBHOOK_TIMEOUT", 10, range: 0.1...600),
+            schedule: WebhookRetrySchedule(
+                base: retryBase, maximumDelay: max(retryBase, retryMaximum),
+                maximumAttempts: try integer("MPSHOOK_WEBHOOK_MAX_ATTEMPTS", 12, range: 1...100)
+            )
         )
 
         if let rawKeys = value("MPSHOOK_CALLBACK_KEYS") {

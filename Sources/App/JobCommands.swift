@@ -55,6 +55,12 @@ struct SubmitCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("The job's client reference; replaces the body's.", valueName: "reference"))
     var clientReference: String?
 
+    @Option(
+        name: .customLong("callback-url"),
+        help: ArgumentHelp("Where the signed \"job finished\" webhook goes (http or https); replaces the body's callbackUrl.", valueName: "url")
+    )
+    var callbackURL: String?
+
     @Flag(name: .long, help: "Follow the job until it is no longer running, then print its outputs.")
     var wait = false
 
@@ -91,7 +97,7 @@ struct SubmitCommand: AsyncParsableCommand {
         let client = PostgresClient(configuration: configuration.database, logger: logger)
         let outcome: JobWatch.Outcome
         do {
-            let creator = JobCreator(client: client)
+            let creator = JobCreator(client: client, callbacks: configuration.callbackPolicy)
             let body = if let fileBody { fileBody } else { try await workflowBody(creator: creator) }
             let (_, creation) = try await Self.create(body, creator: creator)
             Output.line(JobsJSON.id(creation.jobId))
@@ -151,6 +157,7 @@ struct SubmitCommand: AsyncParsableCommand {
             "params": .object(params),
         ]
         if let clientReference { body["clientReference"] = .string(clientReference) }
+        if let callbackURL { body["callbackUrl"] = .string(callbackURL) }
         switch JobBody.parse(.object(body)) {
         case .success(let parsed): return parsed
         case .failure(let problems): throw Self.refusal(problems)
@@ -180,6 +187,7 @@ struct SubmitCommand: AsyncParsableCommand {
         if case .object(var body)? = try? MPSJSON.decoder.decode(JSONValue.self, from: bytes) {
             if !inputURLs.isEmpty { body["inputUrls"] = .array(inputURLs.map(JSONValue.string)) }
             if let clientReference { body["clientReference"] = .string(clientReference) }
+            if let callbackURL { body["callbackUrl"] = .string(callbackURL) }
             result = JobBody.parse(.object(body))
         } else {
             result = JobBody.parse(bytes)

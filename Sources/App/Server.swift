@@ -10,6 +10,7 @@ public import Postgres
 public import Prometheus
 public import ServiceLifecycle
 import StepDispatch
+import Webhooks
 
 /// Builds the HTTP application: routes, middleware and the services that share its lifecycle.
 public enum Server {
@@ -88,6 +89,12 @@ public enum Server {
         } else {
             logger.warning("TENCENTCLOUD_SECRET_ID/KEY not set: steps are not submitted (the dispatcher is off)")
         }
+        // Its own thread pool and concurrency: a slow receiver never holds up MPS calls or the door.
+        if !configuration.webhooks.secrets.isEmpty {
+            services.append(WebhookDeliverer(configuration: configuration.webhooks, client: client, logger: logger))
+        } else if configuration.webhooks.defaultURL != nil {
+            logger.warning("MPSHOOK_WEBHOOK_DEFAULT_URL is set but MPSHOOK_WEBHOOK_KEYS is not: webhooks wait in the outbox unsent")
+        }
         return (services, doors)
     }
 
@@ -137,7 +144,7 @@ public enum Server {
         if configuration.jobsAPI == .loopback, !configuration.servesJobsAPI {
             logger.warning("the jobs API is not mounted: MPSHOOK_HTTP_HOST is not a loopback address and it has no authentication yet")
         }
-        let jobs = configuration.servesJobsAPI ? JobsController<BasicRequestContext>(client: client) : nil
+        let jobs = configuration.servesJobsAPI ? JobsController<BasicRequestContext>(client: client, callbacks: configuration.callbackPolicy) : nil
         let connectionGuard = ConnectionGuard(limits: connectionLimits(configuration: configuration, logger: logger), logger: logger)
         // Listed before the server, so they stop after it: in-flight callbacks still commit,
         // and the guard keeps closing stalled connections while the server drains.

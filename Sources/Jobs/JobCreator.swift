@@ -20,18 +20,24 @@ public struct JobCreator: Sendable {
     let workflows: WorkflowStore
     let catalog: WorkflowCatalog
     let client: PostgresClient
+    let callbacks: CallbackPolicy
 
-    public init(client: PostgresClient, catalog: WorkflowCatalog = WorkflowCatalog()) {
+    public init(client: PostgresClient, catalog: WorkflowCatalog = WorkflowCatalog(), callbacks: CallbackPolicy = CallbackPolicy()) {
         self.client = client
         self.jobs = JobStore(client: client)
         self.workflows = WorkflowStore(client: client)
         self.catalog = catalog
+        self.callbacks = callbacks
     }
 
     /// Creates the job `body` describes; a second body with the same `clientReference` creates
     /// nothing and answers the first job (``JobCreation/existing(_:)``).
     public func create(_ body: JobBody) async throws(JobCreationError) -> (job: NewJob, creation: JobCreation) {
-        let job: NewJob
+        // A literal address is refused now; a name is checked after it is resolved, at each delivery.
+        if let refusal = body.callbackURL?.literalRefusal(allowList: callbacks.allowList) {
+            throw .invalid(ValidationProblems([JobRequest.problem("callbackUrl", refusal, JobRequest.Code.invalidParameterValue)]))
+        }
+        var job: NewJob
         switch body {
         case .request(let request):
             job = request.makeJob()
@@ -42,6 +48,7 @@ public struct JobCreator: Sendable {
             case .failure(let problems): throw .invalid(problems)
             }
         }
+        if job.callbackURL == nil { job.callbackURL = callbacks.defaultURL?.text }
         do {
             return (job, try await jobs.create(job))
         } catch {
@@ -79,5 +86,19 @@ public struct JobCreator: Sendable {
         } catch {
             throw .database(error)
         }
+    }
+}
+
+/// Where jobs' "job finished" webhooks may go: the non-public networks and hosts a `callbackUrl`
+/// may name (`MPSHOOK_WEBHOOK_ALLOW`; a literal address outside them is refused when the job is
+/// created), and the URL a job without one gets (`MPSHOOK_WEBHOOK_DEFAULT_URL`, stored with the
+/// job, so the job reports where it was told to when it was created).
+public struct CallbackPolicy: Sendable {
+    public var allowList: NetworkAllowList
+    public var defaultURL: CallbackURL?
+
+    public init(allowList: NetworkAllowList = NetworkAllowList(), defaultURL: CallbackURL? = nil) {
+        self.allowList = allowList
+        self.defaultURL = defaultURL
     }
 }

@@ -3,7 +3,7 @@ public import Foundation
 public import MPS
 import Postgres
 public import Store
-import Workflows
+public import Workflows
 
 /// A client's job body, checked as far as it can be before anything is stored: the same code
 /// answers `POST /v1/jobs` and `mpshook submit`.
@@ -19,6 +19,9 @@ import Workflows
 ///   not created (the first one is answered instead).
 /// - `clientContext` (optional): any JSON object, stored with the job and shown back as given
 ///   (numbers beyond 2^53 lose precision: they are read as doubles).
+/// - `callbackUrl` (optional): where the "job finished" webhook goes (``CallbackURL``: http or
+///   https, no userinfo, at most 2000 characters; a literal private, loopback or link-local
+///   address is refused when the job is created); absent: the configured default, if any.
 ///
 /// `null` in an optional member (mpshook's own, or any optional MPS field under `request`) means
 /// absent, as MPS's SDK reads it, and is not stored; `null` in a required one is refused at it.
@@ -36,7 +39,7 @@ import Workflows
 /// (`request.OutputStorage.Type`, `inputUrls[1]`, `clientReference`; empty for the body itself).
 public struct JobRequest: Sendable, Equatable {
     /// The members the body may have.
-    public static let members = ["clientReference", "clientContext", "request", "inputUrls"]
+    public static let members = ["clientReference", "clientContext", "request", "inputUrls", "callbackUrl"]
     /// The longest `clientReference` (the database's limit too).
     public static let maximumClientReferenceLength = 200
 
@@ -65,6 +68,8 @@ public struct JobRequest: Sendable, Equatable {
     public var storedRequest: String
     /// The input URLs, in `InputInfo` order.
     public var inputURLs: [String]
+    /// Where the job's webhook goes; nil: the configured default.
+    public var callbackURL: CallbackURL?
 
     /// Parses and checks a body; every problem when it is not acceptable.
     public static func parse(_ bytes: some Sequence<UInt8>) -> Result<JobRequest, ValidationProblems> {
@@ -92,7 +97,7 @@ public struct JobRequest: Sendable, Equatable {
     public func makeJob(
         id: UUID = UUID(), stepId: UUID = UUID(), correlation: CorrelationId = CorrelationId()
     ) -> NewJob {
-        NewJob(
+        var job = NewJob(
             id: id,
             clientReference: clientReference,
             clientContext: clientContext.map(JSONBText.init),
@@ -103,6 +108,8 @@ public struct JobRequest: Sendable, Equatable {
                 )
             ]
         )
+        job.callbackURL = callbackURL?.text
+        return job
     }
 
     static func problem(_ field: String, _ message: String, _ code: String) -> ValidationProblem {
@@ -137,7 +144,7 @@ struct Checker {
 
     mutating func check(_ given: [String: JSONValue]) -> JobRequest? {
         var body = given
-        for name in ["clientReference", "clientContext", "inputUrls"] where body[name]?.isNull == true {
+        for name in ["clientReference", "clientContext", "inputUrls", "callbackUrl"] where body[name]?.isNull == true {
             body.removeValue(forKey: name)
         }
         for name in body.keys.sorted() where !JobRequest.members.contains(name) {
@@ -152,6 +159,7 @@ struct Checker {
         checkNoNUL(.object(body), path: "")
         let clientReference = checkClientReference(body["clientReference"])
         let clientContext = checkClientContext(body["clientContext"])
+        let callbackURL = checkCallbackURL(body["callbackUrl"])
         let shorthand = checkInputURLs(body["inputUrls"])
 
         guard let rawRequest = body["request"], !rawRequest.isNull else {
@@ -200,8 +208,26 @@ struct Checker {
             return nil
         }
         return JobRequest(
-            clientReference: clientReference, clientContext: clientContext, storedRequest: stored, inputURLs: inputURLs
+            clientReference: clientReference, clientContext: clientContext, storedRequest: stored, inputURLs: inputURLs,
+            callbackURL: callbackURL
         )
+    }
+
+    /// `callbackUrl`: a ``CallbackURL``. Whether a literal address may be reached depends on the
+    /// deployment's allow list, so ``JobCreator`` checks that.
+    mutating func checkCallbackURL(_ value: JSONValue?) -> CallbackURL? {
+        guard let value else { return nil }
+        guard case .string(let text) = value else {
+            add("callbackUrl", "must be a URL string, not \(JobRequest.typeName(value))", Code.invalidParameter)
+            return nil
+        }
+        switch CallbackURL.parse(text) {
+        case .success(let url):
+            return url
+        case .failure(let problem):
+            add("callbackUrl", problem.description, Code.invalidParameterValue)
+            return nil
+        }
     }
 
     mutating func checkClientReference(_ value: JSONValue?) -> String? {

@@ -42,10 +42,14 @@ public struct JobsController<Context: RequestContext>: Sendable {
     let creator: JobCreator
     let reader: JobReader
 
-    /// `catalog` caches the workflow definitions jobs are created from (share the process's one).
-    public init(configuration: JobsConfiguration = JobsConfiguration(), client: PostgresClient, catalog: WorkflowCatalog = WorkflowCatalog()) {
+    /// `catalog` caches the workflow definitions jobs are created from (share the process's one);
+    /// `callbacks` is where jobs' webhooks may go, and where they go by default.
+    public init(
+        configuration: JobsConfiguration = JobsConfiguration(), client: PostgresClient, catalog: WorkflowCatalog = WorkflowCatalog(),
+        callbacks: CallbackPolicy = CallbackPolicy()
+    ) {
         self.configuration = configuration
-        self.creator = JobCreator(client: client, catalog: catalog)
+        self.creator = JobCreator(client: client, catalog: catalog, callbacks: callbacks)
         self.reader = JobReader(client: client)
     }
 

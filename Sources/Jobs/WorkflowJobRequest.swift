@@ -16,12 +16,12 @@ public import Workflows
 /// - `inputUrls` (required): a non-empty array of URL strings, the job's inputs.
 /// - `params` (optional): an object of parameter values, each of its default's kind (string,
 ///   number, boolean, or list of strings); the workflow's defaults fill the rest.
-/// - `clientReference`, `clientContext`: as for a one-step job (``JobRequest``).
+/// - `clientReference`, `clientContext`, `callbackUrl`: as for a one-step job (``JobRequest``).
 ///
 /// `request` belongs to the one-step job and is refused next to `workflow`.
 public struct WorkflowJobRequest: Sendable, Equatable {
     /// The members the body may have.
-    public static let members = ["workflow", "workflowVersion", "inputUrls", "params", "clientReference", "clientContext"]
+    public static let members = ["workflow", "workflowVersion", "inputUrls", "params", "clientReference", "clientContext", "callbackUrl"]
 
     public var workflow: String
     /// nil: the latest version.
@@ -32,11 +32,14 @@ public struct WorkflowJobRequest: Sendable, Equatable {
     public var clientReference: String?
     /// The client's context as compact JSON with sorted keys.
     public var clientContext: String?
+    /// Where the job's webhook goes; nil: the configured default.
+    public var callbackURL: CallbackURL?
 
     public init(
         workflow: String, workflowVersion: Int? = nil, inputURLs: [String], params: [String: JSONValue] = [:],
-        clientReference: String? = nil, clientContext: String? = nil
+        clientReference: String? = nil, clientContext: String? = nil, callbackURL: CallbackURL? = nil
     ) {
+        self.callbackURL = callbackURL
         self.workflow = workflow
         self.workflowVersion = workflowVersion
         self.inputURLs = inputURLs
@@ -90,10 +93,12 @@ public struct WorkflowJobRequest: Sendable, Equatable {
                 item: planned.item, run: planned.run, delaySeconds: planned.delaySeconds
             ))
         }
-        return .success(NewJob(
+        var job = NewJob(
             id: id, clientReference: clientReference, clientContext: clientContext.map(JSONBText.init), workflowId: workflowId,
             params: params, inputURLs: inputURLs, steps: steps
-        ))
+        )
+        job.callbackURL = callbackURL?.text
+        return .success(job)
     }
 
     /// A definition problem met by this job, as a problem in the client's body.
@@ -176,6 +181,14 @@ public enum JobBody: Sendable, Equatable {
         }
     }
 
+    /// Where the job's webhook goes, of either kind.
+    public var callbackURL: CallbackURL? {
+        switch self {
+        case .request(let request): request.callbackURL
+        case .workflow(let request): request.callbackURL
+        }
+    }
+
     /// mpshook's problem code for a body that names both kinds of job.
     public static let conflictingJobKinds = "mpshook.ConflictingJobKinds"
 
@@ -205,7 +218,7 @@ public enum JobBody: Sendable, Equatable {
 extension Checker {
     mutating func checkWorkflowBody(_ given: [String: JSONValue]) -> WorkflowJobRequest? {
         var body = given
-        for name in ["workflowVersion", "params", "clientReference", "clientContext", "request"] where body[name]?.isNull == true {
+        for name in ["workflowVersion", "params", "clientReference", "clientContext", "request", "callbackUrl"] where body[name]?.isNull == true {
             body.removeValue(forKey: name)
         }
         if body["request"] != nil {
@@ -226,6 +239,7 @@ extension Checker {
         checkNoNUL(.object(body), path: "")
         let clientReference = checkClientReference(body["clientReference"])
         let clientContext = checkClientContext(body["clientContext"])
+        let callbackURL = checkCallbackURL(body["callbackUrl"])
         let workflow = checkWorkflowName(body["workflow"])
         let version = checkWorkflowVersion(body["workflowVersion"])
         var inputURLs: [String]?
@@ -245,7 +259,7 @@ extension Checker {
         guard problems.isEmpty, let workflow, let inputURLs else { return nil }
         return WorkflowJobRequest(
             workflow: workflow, workflowVersion: version, inputURLs: inputURLs, params: params,
-            clientReference: clientReference, clientContext: clientContext
+            clientReference: clientReference, clientContext: clientContext, callbackURL: callbackURL
         )
     }
 

@@ -273,15 +273,20 @@ public struct CompletionStore: Sendable {
         return planned.filter { created.contains($0.step.id) }
     }
 
-    /// Running jobs end in the state the planner gave.
+    /// Running jobs end in the state the planner gave, and each with a callback URL gets its
+    /// webhook's outbox row in the same transaction (so a job never ends without one, and a
+    /// rolled-back end leaves none).
     private func finishJobs(_ finished: [(jobId: UUID, state: JobState)]) async throws(PostgresError) {
         let final = finished.filter { JobState.running.canMove(to: $0.state) }
         guard !final.isEmpty else { return }
-        _ = try await connection.query("""
+        let ended = try await connection.query("""
             UPDATE jobs SET state = f.state, finished_at = now(), updated_at = now()
             FROM unnest(\(final.map(\.jobId))::uuid[], \(final.map(\.state.rawValue))::text[]) AS f(id, state)
             WHERE jobs.id = f.id AND jobs.state = 'running'
+            RETURNING jobs.id
             """)
+        let jobIds = try ended.map { row throws(PostgresError) in try row.decode(UUID.self, at: 0) }
+        try await WebhookStore.enqueue(jobIds: jobIds, on: connection)
     }
 
     static func stepState(_ raw: String) throws(PostgresError) -> StepState {

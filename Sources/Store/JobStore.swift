@@ -19,9 +19,10 @@ public struct JobStore: Sendable {
     public func create(_ job: NewJob) async throws -> JobCreation {
         try await client.withTransaction { connection in
             let inserted = try await connection.query("""
-                INSERT INTO jobs (id, client_reference, client_context, workflow_id, params, input_urls)
+                INSERT INTO jobs (id, client_reference, client_context, workflow_id, params, input_urls, callback_url)
                 VALUES (\(job.id), \(job.clientReference), \(job.clientContext), \(job.workflowId),
-                    \(job.params.isEmpty ? nil : JSONBText(WorkflowParams.encode(job.params))), \(job.inputURLs ?? job.steps.first?.inputURLs))
+                    \(job.params.isEmpty ? nil : JSONBText(WorkflowParams.encode(job.params))), \(job.inputURLs ?? job.steps.first?.inputURLs),
+                    \(job.callbackURL))
                 ON CONFLICT (client_reference) WHERE client_reference IS NOT NULL DO NOTHING
                 RETURNING id
                 """)

@@ -16,6 +16,9 @@ public struct NewJob: Sendable {
     /// The job's input URLs; nil keeps the first step's as the job's.
     public var inputURLs: [String]?
     public var steps: [NewStep]
+    /// Where the "job finished" webhook goes (checked: a `CallbackURL`; the configured default
+    /// when the client gave none); nil: no webhook.
+    public var callbackURL: String?
 
     public init(
         id: UUID = UUID(), clientReference: String? = nil, clientContext: JSONBText? = nil, workflowId: Int64? = nil,
