@@ -63,6 +63,7 @@ struct DispatchIntegrationTests {
     func runDispatchers(
         _ environment: Environment, replicas: Int = 1, credentials: TencentCloudCredentials? = nil,
         initialBackoff: Duration = .milliseconds(50), within limit: Duration = .seconds(30),
+        configure: (inout DispatchConfiguration) -> Void = { _ in },
         until done: @escaping @Sendable (PostgresClient) async throws -> Bool
     ) async throws -> Bool {
         let threadPool = NIOThreadPool(numberOfThreads: 8)
@@ -72,10 +73,12 @@ struct DispatchIntegrationTests {
             configuration: MPSClientConfiguration(endpoint: endpoint, credentials: credentials ?? environment.credentials, totalTimeout: .seconds(2)),
             http: CurlClient(threadPool: threadPool)
         )
-        let configuration = DispatchConfiguration(
+        var tuned = DispatchConfiguration(
             publicBaseURL: "http://127.0.0.1:1", notifyKey: "test-notify-key",
             initialBackoff: initialBackoff, maximumBackoff: .milliseconds(500), pollInterval: .milliseconds(300)
         )
+        configure(&tuned)
+        let configuration = tuned
         let finished: Bool
         do {
             finished = try await TestDatabase.withClient(url: environment.url, maximumConnections: 12) { observer in

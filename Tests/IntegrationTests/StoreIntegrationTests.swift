@@ -131,7 +131,10 @@ struct StoreIntegrationTests {
             _ = try await JobStore(client: client).create(newJob())
             let steps = StepStore(client: client)
             let claimed = try await steps.claimPending(limit: 2)
-            _ = try await client.query("UPDATE steps SET updated_at = now() - interval '10 minutes' WHERE id = \(claimed[0].id)")
+            // As an older version (no lease) left it: judged by its age.
+            _ = try await client.query("""
+                UPDATE steps SET updated_at = now() - interval '10 minutes', claimed_by = NULL, lease_until = NULL WHERE id = \(claimed[0].id)
+                """)
             #expect(try await steps.recoverAbandoned(olderThan: .seconds(120)) == 1)
             #expect(try await steps.step(id: claimed[0].id)?.state == .submitUnknown)
             #expect(try await steps.step(id: claimed[0].id)?.errorCode == "Interrupted")
