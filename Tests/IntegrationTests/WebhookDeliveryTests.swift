@@ -181,6 +181,35 @@ struct WebhookDeliveryTests {
         }
     }
 
+    /// Through the HTTP API: 400 problem+json, the problem at `callbackUrl`, nothing stored.
+    @Test func theJobsAPIAnswers400AtCallbackUrlForAPrivateAddress() async throws {
+        let migrator = try Migrator.load(directory: TestDatabase.repositoryRoot.appendingPathComponent("migrations").path)
+        try await TestDatabase.withFreshDatabase { url in
+            try await TestDatabase.withClient(url: url) { client in
+                try await migrator.migrate(client, logger: Self.quiet)
+                let router = Router(context: BasicRequestContext.self)
+                router.addRoutes(JobsController<BasicRequestContext>(client: client).endpoints)
+                try await Application(router: router, logger: Self.quiet).test(.router) { http in
+                    for callback in ["http://169.254.169.254/latest/meta-data", "gopher://e.com/"] {
+                        let body = #"""
+                            {"callbackUrl":"\#(callback)","inputUrls":["https://e.com/a.mp4"],
+                             "request":{"OutputStorage":{"Type":"COS","CosOutputStorage":{"Bucket":"b-1250000000","Region":"ap-guangzhou"}},
+                                        "OutputDir":"/subs/","SmartSubtitlesTask":{"Definition":0,"RawParameter":{"SubtitleType":0,"VideoSrcLanguage":"en","SubtitleFormat":"vtt"}}}}
+                            """#
+                        let response = try await http.execute(
+                            uri: "/v1/jobs", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: body)
+                        )
+                        #expect(response.status == .badRequest)
+                        #expect(response.headers[.contentType] == "application/problem+json")
+                        let problem = try JSONDecoder().decode(ProblemDocument.self, from: Data(String(buffer: response.body).utf8))
+                        #expect(problem.errors?.map(\.field) == ["callbackUrl"], "\(problem)")
+                    }
+                }
+                #expect(try await client.query("SELECT count(*) FROM jobs")[0].decode(Int.self, at: 0) == 0)
+            }
+        }
+    }
+
     /// A name that resolves to loopback (`localhost`) passes creation (names are checked when
     /// resolved) but, without the allow list, its delivery fails at once with the reason and no
     /// request reaches the receiver; `redeliver` puts it back, audited.
