@@ -115,6 +115,7 @@ let package = Package(
                 "Postgres",
                 "Correlation",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),

@@ -5,6 +5,7 @@ public import Jobs
 public import Logging
 public import MPS
 public import Postgres
+public import StepDispatch
 public import Webhooks
 public import Workflows
 
@@ -99,6 +100,21 @@ public struct AppConfiguration: Sendable {
         Key(name: "MPSHOOK_WEBHOOK_RETRY_BASE", defaultValue: "5",
             help: "seconds before the first retry; each next pause doubles (with jitter), up to MPSHOOK_WEBHOOK_RETRY_MAX", isSecret: false),
         Key(name: "MPSHOOK_WEBHOOK_RETRY_MAX", defaultValue: "3600", help: "longest pause between webhook attempts, in seconds", isSecret: false),
+        Key(name: "MPSHOOK_RECONCILER", defaultValue: "true",
+            help: "take part in the reconciler (one replica leads): polls DescribeBatchTaskDetail for steps whose callback has not come, marks steps lost (needs MPS credentials)", isSecret: false),
+        Key(name: "MPSHOOK_RECONCILE_INTERVAL", defaultValue: "5", help: "seconds between the leader's looks for steps due for a poll or an expiry", isSecret: false),
+        Key(name: "MPSHOOK_RECONCILE_BASE_DEADLINE", defaultValue: "1800",
+            help: "seconds after its submission that a step without a final callback is first polled; later polls back off, doubling from it", isSecret: false),
+        Key(name: "MPSHOOK_RECONCILE_PER_INPUT", defaultValue: "60", help: "seconds added to the first poll's deadline per input after the first (big batches take longer)", isSecret: false),
+        Key(name: "MPSHOOK_RECONCILE_PROCESSING_STALE", defaultValue: "600",
+            help: "seconds after a report that said PROCESSING when a silent step is polled, if that comes before the base deadline", isSecret: false),
+        Key(name: "MPSHOOK_RECONCILE_MAX_POLL_INTERVAL", defaultValue: "3600", help: "longest pause between two polls of one step, in seconds", isSecret: false),
+        Key(name: "MPSHOOK_RECONCILE_CALLS_PER_SECOND", defaultValue: "20",
+            help: "DescribeBatchTaskDetail calls per second across every replica (MPS allows 20); a budget of its own, apart from BatchProcessMedia's", isSecret: false),
+        Key(name: "MPSHOOK_RECONCILE_LEADER_CHECK_INTERVAL", defaultValue: "5",
+            help: "seconds between the leader's checks of its lock and the others' tries to take it: a dead leader is replaced within about this long", isSecret: false),
+        Key(name: "MPSHOOK_RECONCILE_SUBMIT_UNKNOWN_DEADLINE", defaultValue: "21600",
+            help: "seconds a step with no TaskId to query (submit_unknown) waits for its callback before it becomes lost", isSecret: false),
         Key(name: "LOG_LEVEL", defaultValue: "info", help: "trace, debug, info, notice, warning, error or critical", isSecret: false),
         Key(name: "LOG_FORMAT", defaultValue: "json", help: "json (one object per line) or text", isSecret: false),
     ]
@@ -122,6 +138,8 @@ public struct AppConfiguration: Sendable {
     public var credentials: TencentCloudCredentials?
     /// Limits and batch sizes of the door, the applier and the dispatcher.
     public var tuning: Tuning
+    /// The reconciler (`MPSHOOK_RECONCILER`, `MPSHOOK_RECONCILE_*`).
+    public var reconciler: ReconcilerConfiguration
     /// The "job finished" webhooks (`MPSHOOK_WEBHOOK_*`); with no key, none is delivered.
     public var webhooks: WebhookConfiguration
 
@@ -328,6 +346,20 @@ public struct AppConfiguration: Sendable {
                 base: retryBase, maximumDelay: max(retryBase, retryMaximum),
                 maximumAttempts: try integer("MPSHOOK_WEBHOOK_MAX_ATTEMPTS", 12, range: 1...100)
             )
+        )
+
+        reconciler = ReconcilerConfiguration(
+            enabled: try boolean("MPSHOOK_RECONCILER", true),
+            interval: try seconds("MPSHOOK_RECONCILE_INTERVAL", 5, range: 0.01...3600),
+            policy: ReconcilePolicy(
+                baseDeadline: try seconds("MPSHOOK_RECONCILE_BASE_DEADLINE", 1800, range: 0.01...604_800),
+                perInput: try seconds("MPSHOOK_RECONCILE_PER_INPUT", 60, range: 0...86_400),
+                processingStaleAfter: try seconds("MPSHOOK_RECONCILE_PROCESSING_STALE", 600, range: 0.01...604_800),
+                maximumPollInterval: try seconds("MPSHOOK_RECONCILE_MAX_POLL_INTERVAL", 3600, range: 0.01...604_800),
+                submitUnknownDeadline: try seconds("MPSHOOK_RECONCILE_SUBMIT_UNKNOWN_DEADLINE", 21_600, range: 0.01...604_800)
+            ),
+            callsPerSecond: try integer("MPSHOOK_RECONCILE_CALLS_PER_SECOND", 20, range: 1...1000),
+            leaderCheckInterval: try seconds("MPSHOOK_RECONCILE_LEADER_CHECK_INTERVAL", 5, range: 0.01...600)
         )
 
         if let rawKeys = value("MPSHOOK_CALLBACK_KEYS") {

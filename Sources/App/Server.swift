@@ -86,6 +86,9 @@ public enum Server {
                 ),
                 client: client, mps: mps, tokens: callbacks.tokens, logger: logger
             ))
+            if configuration.reconciler.enabled {
+                services.append(Reconciler(configuration: configuration.reconciler, client: client, mps: mps, logger: logger))
+            }
         } else {
             logger.warning("TENCENTCLOUD_SECRET_ID/KEY not set: steps are not submitted (the dispatcher is off)")
         }

@@ -24,7 +24,9 @@ public actor PostgresLeaderLock {
     ///   - client: whose URL and threads the dedicated connection uses (not its pool).
     ///   - statementTimeout: how long an acquire or a check may go unanswered before the
     ///     session is given up (and leadership with it); also the connect timeout, at least 2 s.
-    public init(client: PostgresClient, key: Int64, statementTimeout: Duration = .seconds(5)) {
+    ///   - applicationName: the session's `application_name` (what `pg_stat_activity` shows of
+    ///     the holder); by default the client's with `.leader` appended.
+    public init(client: PostgresClient, key: Int64, statementTimeout: Duration = .seconds(5), applicationName: String? = nil) {
         self.key = key
         let statementTimeout = max(.milliseconds(100), statementTimeout)
         var configuration = client.configuration
@@ -32,7 +34,7 @@ public actor PostgresLeaderLock {
         // A check that cannot reach the server gives the session up within about twice the timeout.
         configuration.statementTimeoutGrace = max(.milliseconds(100), statementTimeout / 2)
         configuration.connectTimeout = statementTimeout
-        configuration.applicationName = client.configuration.applicationName + ".leader"
+        configuration.applicationName = applicationName ?? client.configuration.applicationName + ".leader"
         self.configuration = configuration
         self.threads = client.threads
     }

@@ -155,6 +155,12 @@ public struct ReconcilePolicy: Sendable, Hashable {
         return min(interval, maximumPollInterval)
     }
 
+    /// The error codes with which MPS says a TaskId does not exist (which one
+    /// `DescribeBatchTaskDetail` answers for an unknown or too old task is not documented).
+    public static let taskNotFoundCodes: Set<String> = [
+        "InvalidParameterValue.TaskId", "ResourceNotFound.TaskNotFound", "FailedOperation.TaskNotFound",
+    ]
+
     /// What to do after MPS answered that it does not know the step's task: it is `lost` (a
     /// person can still resolve it with the right TaskId, or resubmit it).
     public func afterNotFound(_ facts: ReconcileFacts, now: Date) -> ReconcileDecision {

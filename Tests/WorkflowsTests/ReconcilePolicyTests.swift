@@ -97,6 +97,13 @@ struct ReconcilePolicyTests {
         #expect(Self.policy.afterNotFound(finished, now: Self.at(1800)) == .ignore)
     }
 
+    @Test func theNotFoundCodesAreMPSsOwn() {
+        #expect(ReconcilePolicy.taskNotFoundCodes.contains("InvalidParameterValue.TaskId"))
+        #expect(ReconcilePolicy.taskNotFoundCodes.contains("ResourceNotFound.TaskNotFound"))
+        #expect(!ReconcilePolicy.taskNotFoundCodes.contains("RequestLimitExceeded"))
+        #expect(!ReconcilePolicy.taskNotFoundCodes.contains("InternalError"))
+    }
+
     @Test func everyExpiryIsAMoveStepStateAllows() {
         let week = 7 * 24 * 3600.0
         for state in StepState.allCases {
