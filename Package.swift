@@ -246,10 +246,11 @@ let package = Package(
             path: "deploy/bench/mpshook-bench"
         ),
 
-        // Shared helpers for tests (child processes, reserved ports, captured logs), not shipped.
+        // Shared helpers for tests (child processes, reserved ports, captured logs, the planner's
+        // hand-built workflows), not shipped.
         .target(
             name: "TestSupport",
-            dependencies: [.product(name: "Logging", package: "swift-log")],
+            dependencies: ["MPS", "Workflows", .product(name: "Logging", package: "swift-log")],
             path: "Tests/TestSupport"
         ),
 
@@ -267,7 +268,7 @@ let package = Package(
         ),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres"]),
         .testTarget(name: "StoreTests", dependencies: ["Store"]),
-        .testTarget(name: "WorkflowsTests", dependencies: ["Workflows", "MPS", "Correlation"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "WorkflowsTests", dependencies: ["Workflows", "MPS", "Correlation", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CorrelationTests", dependencies: ["Correlation", "Hashing"]),
         .testTarget(name: "WebhooksTests", dependencies: ["Webhooks", "Workflows", "Curl", "Hashing", "Store", "MPS"]),
         .testTarget(name: "StepDispatchTests", dependencies: ["StepDispatch", "Correlation", "MPS"]),

@@ -22,13 +22,9 @@ struct ApplierIntegrationTests {
 
     /// A migrated database with one job whose single step (two inputs) is `submitted`.
     func withSubmittedStep(state: String = "submitted", _ body: (Fixture) async throws -> Void) async throws {
-        let migrator = try Migrator.load(directory: TestDatabase.repositoryRoot.appendingPathComponent("migrations").path)
-        try await TestDatabase.withFreshDatabase { url in
-            try await TestDatabase.withClient(url: url) { client in
-                try await migrator.migrate(client, logger: Self.quiet)
-                let (correlation, jobId, stepId) = try await TestDatabase.createStep(client, inputs: 2, state: state)
-                try await body(Fixture(client: client, correlation: correlation, stepId: stepId, jobId: jobId))
-            }
+        try await TestDatabase.withMigratedDatabase { client in
+            let (correlation, jobId, stepId) = try await TestDatabase.createStep(client, inputs: 2, state: state)
+            try await body(Fixture(client: client, correlation: correlation, stepId: stepId, jobId: jobId))
         }
     }
 

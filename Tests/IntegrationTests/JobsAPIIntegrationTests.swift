@@ -32,6 +32,11 @@ struct JobsAPIIntegrationTests {
 
     /// A migrated fresh database, and the router `serve` builds, with the jobs API mounted.
     func withAPI(_ body: @escaping @Sendable (PostgresClient, any TestClientProtocol) async throws -> Void) async throws {
+        try await Self.withAPI { _, client, http in try await body(client, http) }
+    }
+
+    /// The same, with the database's URL too (for the binary).
+    static func withAPI(_ body: @escaping @Sendable (String, PostgresClient, any TestClientProtocol) async throws -> Void) async throws {
         let migrator = try Migrator.load(directory: TestDatabase.repositoryRoot.appendingPathComponent("migrations").path)
         try await TestDatabase.withFreshDatabase { url in
             try await TestDatabase.withClient(url: url) { client in
@@ -41,7 +46,7 @@ struct JobsAPIIntegrationTests {
                     readiness: readiness, registry: PrometheusCollectorRegistry(), jobs: JobsController(client: client)
                 )
                 try await Application(router: router, logger: Self.quiet).test(.router) { http in
-                    try await body(client, http)
+                    try await body(url, client, http)
                 }
             }
         }

@@ -18,13 +18,9 @@ struct SmallFindingsTests {
 
     /// A migrated database with one pending job whose single step has two inputs.
     func withPendingStep(_ body: (Fixture) async throws -> Void) async throws {
-        let migrator = try Migrator.load(directory: TestDatabase.repositoryRoot.appendingPathComponent("migrations").path)
-        try await TestDatabase.withFreshDatabase { url in
-            try await TestDatabase.withClient(url: url) { client in
-                try await migrator.migrate(client, logger: Self.quiet)
-                let (correlation, jobId, stepId) = try await TestDatabase.createStep(client, inputs: 2)
-                try await body(Fixture(client: client, correlation: correlation, stepId: stepId, jobId: jobId))
-            }
+        try await TestDatabase.withMigratedDatabase { client in
+            let (correlation, jobId, stepId) = try await TestDatabase.createStep(client, inputs: 2)
+            try await body(Fixture(client: client, correlation: correlation, stepId: stepId, jobId: jobId))
         }
     }
 

@@ -3,14 +3,14 @@ import Foundation
 import Postgres
 @testable import Store
 import Testing
+import TestSupport
 import Workflows
 
 /// The one way steps are inserted, against a real PostgreSQL: a batch of planned steps where one
 /// already exists creates only the others (with their outputs), never a second copy.
 @Suite(.enabled(if: TestDatabase.isEnabled, TestDatabase.skipReason))
 struct StepInserterTests {
-    /// Transcribe, then a translation per language (due 30 s later) and a step whose template
-    /// names a placeholder nothing defines (planned refused).
+    /// Transcribe, then a translation per language, due 30 s later.
     static let definition = WorkflowDefinition(
         name: "insert-batch",
         params: ["source": .string("en"), "languages": .list(["ja", "ko"])],
@@ -21,7 +21,6 @@ struct StepInserterTests {
                 forEach: ForEach(variable: "lang", values: .parameter("languages")), delaySeconds: 30,
                 request: PlannerFixtures.request(translate: "{lang}")
             ),
-            StepTemplate(name: "broken", needs: ["transcribe"], request: PlannerFixtures.request(translate: "{nope}")),
         ]
     )
 
@@ -59,7 +58,7 @@ struct StepInserterTests {
 
     @Test func aBatchWithAStepThatExistsCreatesOnlyTheOthersWithTheirOutputs() async throws {
         try await TestDatabase.withMigratedDatabase { client in
-            let inputs = WorkflowCompletionTests.inputs
+            let inputs = PlannerFixtures.inputs
             let jobId = try await WorkflowCompletionTests.createJob(client, Self.definition)
             let root = try #require(try await Self.steps(client, jobId).first)
             #expect(root.name == "transcribe")
@@ -72,9 +71,18 @@ struct StepInserterTests {
             let done = JobGraph(jobId: jobId, definition: Self.definition, inputURLs: inputs, runs: [
                 StepRun(id: root.id, name: "transcribe", state: .partiallyFailed, outputs: outputs)
             ])
-            let followUps = Planner.plan(done).steps
+            var followUps = Planner.plan(done).steps
             let again = Planner.plan(JobGraph(jobId: jobId, definition: Self.definition, inputURLs: inputs)).steps
-            #expect(followUps.map(\.name).sorted() == ["broken", "translate", "translate"])
+            #expect(followUps.map(\.name) == ["translate", "translate"])
+            // And one the planner refused (its template did not render), over every job input.
+            var refused = try #require(followUps.first)
+            refused.id = UUID()
+            refused.name = "broken"
+            refused.item = nil
+            refused.delaySeconds = 0
+            refused.inputs = try #require(again.first).inputs
+            refused.refusal = "the template names unknown placeholders: {nope} at OutputDir"
+            followUps.append(refused)
             #expect(again.map(\.name) == ["transcribe"])
 
             let wakeups = try await client.listen([JobStore.stepsChannel])

@@ -13,13 +13,7 @@ struct StoreIntegrationTests {
 
     /// A fresh database with every repository migration applied.
     func withMigratedDatabase(_ body: (PostgresClient) async throws -> Void) async throws {
-        let migrator = try Migrator.load(directory: TestDatabase.repositoryRoot.appendingPathComponent("migrations").path)
-        try await TestDatabase.withFreshDatabase { url in
-            try await TestDatabase.withClient(url: url, maximumConnections: 6) { client in
-                try await migrator.migrate(client, logger: Self.quiet)
-                try await body(client)
-            }
-        }
+        try await TestDatabase.withMigratedDatabase(maximumConnections: 6, body)
     }
 
     func newJob(reference: String? = nil, urls: [String] = ["https://e.com/a.mp4", "https://e.com/b.mp4"]) -> NewJob {

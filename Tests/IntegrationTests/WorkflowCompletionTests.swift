@@ -7,6 +7,7 @@ import MPS
 import Postgres
 import Store
 import Testing
+import TestSupport
 import Workflows
 
 /// The one completion path against a real PostgreSQL: follow-ups planned in the transaction that
@@ -15,29 +16,6 @@ import Workflows
 @Suite(.enabled(if: TestDatabase.isEnabled, TestDatabase.skipReason))
 struct WorkflowCompletionTests {
     static let quiet = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
-    static let inputs = ["https://media.example/a.mp4", "https://media.example/b.mp4", "https://media.example/c.mp4"]
-
-    static let transcribeThenTranslate = WorkflowDefinition(
-        name: "transcribe-then-translate",
-        params: ["source": .string("en"), "languages": .list(["ja", "ko"])],
-        steps: [
-            StepTemplate(name: "transcribe", request: PlannerFixtures.request()),
-            StepTemplate(
-                name: "translate", needs: ["transcribe"], when: .any(OutputMatch(state: .success), of: nil),
-                inputs: .succeeded("transcribe"), forEach: ForEach(variable: "lang", values: .parameter("languages")),
-                request: PlannerFixtures.request(translate: "{lang}", directory: "/subtitles/{job}/{step}/{lang}/")
-            ),
-        ]
-    )
-
-    static let fanIn = WorkflowDefinition(
-        name: "fan-in", params: ["source": .string("en")],
-        steps: [
-            StepTemplate(name: "vtt", request: PlannerFixtures.request()),
-            StepTemplate(name: "srt", request: PlannerFixtures.request(translate: "zh")),
-            StepTemplate(name: "both", needs: ["vtt", "srt"], inputs: .succeeded("vtt"), request: PlannerFixtures.request(translate: "ja")),
-        ]
-    )
 
     static let branchOnFailure = WorkflowDefinition(
         name: "branch-on-failure", params: ["source": .string("en")],
@@ -52,29 +30,14 @@ struct WorkflowCompletionTests {
 
     /// A migrated database with `definition` stored and one job of it created with its root steps.
     func withJob(_ definition: WorkflowDefinition, _ body: (PostgresClient, UUID) async throws -> Void) async throws {
-        let migrator = try Migrator.load(directory: TestDatabase.repositoryRoot.appendingPathComponent("migrations").path)
-        try await TestDatabase.withFreshDatabase { url in
-            try await TestDatabase.withClient(url: url, maximumConnections: 6) { client in
-                try await migrator.migrate(client, logger: Self.quiet)
-                let jobId = try await Self.createJob(client, definition)
-                try await body(client, jobId)
-            }
+        try await TestDatabase.withMigratedDatabase(maximumConnections: 6) { client in
+            try await body(client, try await Self.createJob(client, definition))
         }
     }
 
     static func createJob(_ client: PostgresClient, _ definition: WorkflowDefinition) async throws -> UUID {
         let stored = try await WorkflowStore(client: client).save(definition, source: definition.canonicalJSON, file: nil).workflow
-        let jobId = UUID()
-        let plan = Planner.plan(JobGraph(jobId: jobId, definition: definition, inputURLs: inputs, params: [:]))
-        let steps = plan.steps.map { step in
-            let correlation = CorrelationId()
-            return NewStep(
-                id: step.id, name: step.name, correlationId: correlation.uuid, sessionContext: correlation.sessionContext,
-                request: JSONBText(StepRequest.encode(.object(step.request)) ?? "{}"), inputURLs: step.inputs.map(\.url),
-                jobInputIndexes: step.inputs.map(\.jobInputIndex), item: step.item, run: step.run, delaySeconds: step.delaySeconds
-            )
-        }
-        _ = try await JobStore(client: client).create(NewJob(id: jobId, workflowId: stored.id, params: definition.params, inputURLs: inputs, steps: steps))
+        let jobId = try await WorkflowEndToEndTests.createJob(version: stored, inputs: PlannerFixtures.inputs, client: client)
         // The root steps are in flight: as the dispatcher leaves them after MPS answered.
         _ = try await client.query("UPDATE steps SET state = 'submitted' WHERE job_id = \(jobId)")
         return jobId
@@ -130,7 +93,7 @@ struct WorkflowCompletionTests {
     }
 
     @Test func theCompletingNotificationPlansTheFanOutOverTheInputsThatSucceeded() async throws {
-        try await withJob(Self.transcribeThenTranslate) { client, jobId in
+        try await withJob(PlannerFixtures.transcribeThenTranslate) { client, jobId in
             let transcribe = try await Self.sessionContext(client, jobId, step: "transcribe")
             try await Self.store(client, transcribe, ["SUCCESS", "FAIL", "SUCCESS"])
             try await Self.applyAll(client)
@@ -157,7 +120,7 @@ struct WorkflowCompletionTests {
     }
 
     @Test func duplicatedCompletingNotificationsAppliedByConcurrentAppliersPlanTheFollowUpsOnce() async throws {
-        try await withJob(Self.transcribeThenTranslate) { client, jobId in
+        try await withJob(PlannerFixtures.transcribeThenTranslate) { client, jobId in
             let transcribe = try await Self.sessionContext(client, jobId, step: "transcribe")
             try await Self.store(client, transcribe, ["SUCCESS", "SUCCESS", "SUCCESS"], copies: 8)
             try await Self.applyAll(client, appliers: 4)
@@ -169,7 +132,7 @@ struct WorkflowCompletionTests {
 
     @Test(arguments: [false, true])
     func aFanInIsPlannedOnceWhenItsNeedsFinishConcurrently(_ reversed: Bool) async throws {
-        try await withJob(Self.fanIn) { client, jobId in
+        try await withJob(PlannerFixtures.fanIn) { client, jobId in
             let vtt = try await Self.sessionContext(client, jobId, step: "vtt")
             let srt = try await Self.sessionContext(client, jobId, step: "srt")
             for context in reversed ? [srt, vtt] : [vtt, srt] {
@@ -186,7 +149,7 @@ struct WorkflowCompletionTests {
     }
 
     @Test func theJobEndsWhenTheLastFollowUpFinishes() async throws {
-        try await withJob(Self.transcribeThenTranslate) { client, jobId in
+        try await withJob(PlannerFixtures.transcribeThenTranslate) { client, jobId in
             try await Self.store(client, try await Self.sessionContext(client, jobId, step: "transcribe"), ["SUCCESS", "SUCCESS", "SUCCESS"])
             try await Self.applyAll(client)
             _ = try await client.query("UPDATE steps SET state = 'submitted' WHERE job_id = \(jobId) AND name = 'translate'")
@@ -240,22 +203,5 @@ struct WorkflowCompletionTests {
             let due = try #require(try await StepStore(client: client).untilNextDue())
             #expect(due > .seconds(50) && due <= .seconds(60))
         }
-    }
-}
-
-/// Requests for hand-built definitions (valid for the MPS validator once rendered).
-enum PlannerFixtures {
-    static func request(language: String = "{source}", translate: String? = nil, directory: String = "/subtitles/{job}/{step}/") -> [String: JSONValue] {
-        var raw: [String: JSONValue] = ["SubtitleType": 0, "VideoSrcLanguage": .string(language), "SubtitleFormat": "vtt"]
-        if let translate {
-            raw["SubtitleType"] = 1
-            raw["TranslateSwitch"] = "ON"
-            raw["TranslateDstLanguage"] = .string(translate)
-        }
-        return [
-            "OutputStorage": ["Type": "COS", "CosOutputStorage": ["Bucket": "subs-1250000000", "Region": "ap-guangzhou"]],
-            "OutputDir": .string(directory),
-            "SmartSubtitlesTask": ["Definition": 0, "RawParameter": .object(raw)],
-        ]
     }
 }

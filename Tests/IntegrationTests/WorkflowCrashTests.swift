@@ -58,9 +58,7 @@ struct WorkflowCrashTests {
 
                     let first = try Self.serve(database: url, port: try #require(freeLoopbackPort()), emulator: running, callbackKeys: callbackKeys)
                     defer { first.signal(SIGKILL); first.removeFiles() }
-                    let jobId = try await WorkflowEndToEndTests.createJob(
-                        definition, version: stored, inputs: [WorkflowEndToEndTests.ok], client: client
-                    )
+                    let jobId = try await WorkflowEndToEndTests.createJob(version: stored, inputs: [WorkflowEndToEndTests.ok], client: client)
                     let planned = try await TestDatabase.eventually(within: .seconds(30)) {
                         try await Self.count(client, "SELECT count(*) FROM steps WHERE job_id = \(jobId) AND name = 'translate'") == 1
                     }

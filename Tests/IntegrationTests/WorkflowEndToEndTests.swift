@@ -1,5 +1,6 @@
 import Correlation
 import Foundation
+import Jobs
 import MPS
 import MPSEmulator
 import Postgres
@@ -22,23 +23,11 @@ struct WorkflowEndToEndTests {
         return (definition, stored)
     }
 
-    /// Creates a job of `definition` with its root steps, as the job API does.
+    /// Creates a job of the stored `version` with its root steps, as the job API does (``JobCreator``).
     @discardableResult
-    static func createJob(
-        _ definition: WorkflowDefinition, version: StoredWorkflow, inputs: [String], client: PostgresClient
-    ) async throws -> UUID {
-        let jobId = UUID()
-        let plan = Planner.plan(JobGraph(jobId: jobId, definition: definition, inputURLs: inputs, params: definition.params))
-        let steps = plan.steps.map { step in
-            let correlation = CorrelationId()
-            return NewStep(
-                id: step.id, name: step.name, correlationId: correlation.uuid, sessionContext: correlation.sessionContext,
-                request: JSONBText(StepRequest.encode(.object(step.request)) ?? "{}"), inputURLs: step.inputs.map(\.url),
-                jobInputIndexes: step.inputs.map(\.jobInputIndex), item: step.item, run: step.run, delaySeconds: step.delaySeconds
-            )
-        }
-        _ = try await JobStore(client: client).create(NewJob(id: jobId, workflowId: version.id, params: definition.params, inputURLs: inputs, steps: steps))
-        return jobId
+    static func createJob(version: StoredWorkflow, inputs: [String], client: PostgresClient) async throws -> UUID {
+        let body = WorkflowJobRequest(workflow: version.name, workflowVersion: version.version, inputURLs: inputs)
+        return try await JobCreator(client: client).create(.workflow(body)).creation.jobId
     }
 
     struct StepRow: Equatable, CustomStringConvertible {
@@ -109,8 +98,8 @@ struct WorkflowEndToEndTests {
         let emulator = EmulatorConfiguration(processingTime: .milliseconds(300), callbackRetryDelay: .milliseconds(200))
         try await Spine.run(replicas: 1, emulator: emulator) { url, running in
             try await TestDatabase.withClient(url: url) { client in
-                let (definition, stored) = try await Self.store(example.file, client: client)
-                let jobId = try await Self.createJob(definition, version: stored, inputs: example.inputs, client: client)
+                let (_, stored) = try await Self.store(example.file, client: client)
+                let jobId = try await Self.createJob(version: stored, inputs: example.inputs, client: client)
                 #expect(try await Self.waitForJob(client, jobId) == example.jobState)
                 let steps = try await Self.steps(client, jobId)
                 #expect(Set(steps.map(\.description)) == Set(example.steps.map(\.description)))
@@ -126,8 +115,8 @@ struct WorkflowEndToEndTests {
         let emulator = EmulatorConfiguration(processingTime: .milliseconds(300), callbackRetryDelay: .milliseconds(200))
         try await Spine.run(replicas: 1, emulator: emulator) { url, _ in
             try await TestDatabase.withClient(url: url) { client in
-                let (definition, stored) = try await Self.store("transcribe-then-translate.yaml", client: client)
-                let jobId = try await Self.createJob(definition, version: stored, inputs: [Self.ok, Self.ok2], client: client)
+                let (_, stored) = try await Self.store("transcribe-then-translate.yaml", client: client)
+                let jobId = try await Self.createJob(version: stored, inputs: [Self.ok, Self.ok2], client: client)
                 #expect(try await Self.waitForJob(client, jobId) == "succeeded")
                 let rows = try await client.query("""
                     SELECT s.name, o.job_input_index, o.results::text FROM outputs o JOIN steps s ON s.id = o.step_id
@@ -163,7 +152,7 @@ struct WorkflowEndToEndTests {
                 }
                 stored = try await WorkflowStore(client: client).save(definition, source: definition.canonicalJSON, file: nil).workflow
                 for _ in 0..<100 {
-                    try await Self.createJob(definition, version: stored, inputs: [Self.ok, Self.fail], client: client)
+                    try await Self.createJob(version: stored, inputs: [Self.ok, Self.fail], client: client)
                 }
                 let finished = try await TestDatabase.eventually(within: .seconds(120)) {
                     try await client.query("SELECT count(*) FROM jobs WHERE state <> 'running'")[0].decode(Int.self, at: 0) == 100

@@ -24,19 +24,7 @@ struct WorkflowJobsAPITests {
 
     /// A migrated fresh database (its URL too, for the binary), and the router `serve` builds.
     func withAPI(_ body: @escaping @Sendable (String, PostgresClient, any TestClientProtocol) async throws -> Void) async throws {
-        let migrator = try Migrator.load(directory: TestDatabase.repositoryRoot.appendingPathComponent("migrations").path)
-        try await TestDatabase.withFreshDatabase { url in
-            try await TestDatabase.withClient(url: url) { client in
-                try await migrator.migrate(client, logger: Self.quiet)
-                let readiness = DatabaseReadiness(client: client, migrator: migrator, interval: .seconds(1), logger: Self.quiet)
-                let router = Server.makeRouter(
-                    readiness: readiness, registry: PrometheusCollectorRegistry(), jobs: JobsController(client: client)
-                )
-                try await Application(router: router, logger: Self.quiet).test(.router) { http in
-                    try await body(url, client, http)
-                }
-            }
-        }
+        try await JobsAPIIntegrationTests.withAPI(body)
     }
 
     static func post(_ http: some TestClientProtocol, _ body: JSONValue) async throws -> TestResponse {
@@ -102,7 +90,7 @@ struct WorkflowJobsAPITests {
                 "transcribe-then-translate", params: ["languages": ["de", "fr"], "lexicon": "hwl-42"]
             ))
             #expect(response.status == .created)
-            let created = try JobsJSON.decoder().decode(JobCreatedDocument.self, from: Data(String(buffer: response.body).utf8))
+            let created = try JobsAPIIntegrationTests.created(response)
             #expect(created.state == .running)
 
             let stored = try #require(try await WorkflowStore(client: client).find(name: "transcribe-then-translate"))
@@ -180,7 +168,7 @@ struct WorkflowJobsAPITests {
         try await withAPI { url, client, http in
             try await WorkflowFolder(directory: Self.examples).load(into: WorkflowStore(client: client), logger: Self.quiet)
             let response = try await Self.post(http, Self.workflowBody("transcribe-then-translate-fanout", params: ["languages": ["ja", "ko"]]))
-            let created = try JobsJSON.decoder().decode(JobCreatedDocument.self, from: Data(String(buffer: response.body).utf8))
+            let created = try JobsAPIIntegrationTests.created(response)
             let rootId = try #require(created.stepId.flatMap(UUID.init(uuidString:)))
 
             // The recognition ends: input 0 in English, input 1 failed; the translations follow for input 0.
@@ -277,9 +265,7 @@ struct WorkflowJobsAPITests {
                 #expect(again.map { Self.kind($0.1) } == ["unchanged"])
                 #expect(try await Self.count(client, "workflows") == 1)
             }
-            let old = try JobsJSON.decoder().decode(
-                JobCreatedDocument.self, from: Data(String(buffer: try await Self.post(http, Self.workflowBody("tiny")).body).utf8)
-            )
+            let old = try JobsAPIIntegrationTests.created(try await Self.post(http, Self.workflowBody("tiny")))
 
             try await Self.withFolder(["tiny.yaml": Self.tiny(source: "ja")]) { folder in
                 let changed = try await WorkflowFolder(directory: folder).load(into: store, logger: Self.quiet)
@@ -291,17 +277,12 @@ struct WorkflowJobsAPITests {
             let oldDocument = try await Self.document(http, old.jobId)
             #expect(oldDocument.workflow?.version == 1)
             #expect(oldDocument.params?["source"] == "en")
-            let new = try JobsJSON.decoder().decode(
-                JobCreatedDocument.self, from: Data(String(buffer: try await Self.post(http, Self.workflowBody("tiny")).body).utf8)
-            )
+            let new = try JobsAPIIntegrationTests.created(try await Self.post(http, Self.workflowBody("tiny")))
             let newDocument = try await Self.document(http, new.jobId)
             #expect(newDocument.workflow?.version == 2)
             #expect(newDocument.params?["source"] == "ja")
             // Version 1 can still be asked for by number.
-            let pinned = try JobsJSON.decoder().decode(
-                JobCreatedDocument.self,
-                from: Data(String(buffer: try await Self.post(http, Self.workflowBody("tiny", version: 1)).body).utf8)
-            )
+            let pinned = try JobsAPIIntegrationTests.created(try await Self.post(http, Self.workflowBody("tiny", version: 1)))
             #expect(try await Self.document(http, pinned.jobId).workflow?.version == 1)
         }
     }

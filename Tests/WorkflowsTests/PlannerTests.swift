@@ -1,41 +1,14 @@
 import Foundation
 import MPS
 import Testing
+import TestSupport
 @testable import Workflows
 
 /// The planner decides every follow-up: these tests build graphs by hand (as the store would read
 /// them) and check what it plans, that planning the same graph again plans nothing, and how jobs end.
 @Suite struct PlannerTests {
     static let jobId = UUID(uuidString: "7F0C0000-0000-4000-8000-000000000001")!
-    static let inputs = ["https://media.example/a.mp4", "https://media.example/b.mp4", "https://media.example/c.mp4"]
-
-    /// A recognition (or, with `translate`, translation) request template.
-    static func request(language: String = "{source}", translate: String? = nil, directory: String = "/subtitles/{job}/{step}/") -> [String: JSONValue] {
-        var raw: [String: JSONValue] = ["SubtitleType": 0, "VideoSrcLanguage": .string(language), "SubtitleFormat": "vtt"]
-        if let translate {
-            raw["SubtitleType"] = 1
-            raw["TranslateSwitch"] = "ON"
-            raw["TranslateDstLanguage"] = .string(translate)
-        }
-        return [
-            "OutputStorage": ["Type": "COS", "CosOutputStorage": ["Bucket": "subs-1250000000", "Region": "ap-guangzhou"]],
-            "OutputDir": .string(directory),
-            "SmartSubtitlesTask": ["Definition": 0, "RawParameter": .object(raw)],
-        ]
-    }
-
-    static let transcribeThenTranslate = WorkflowDefinition(
-        name: "transcribe-then-translate",
-        params: ["source": .string("en"), "languages": .list(["ja", "ko"])],
-        steps: [
-            StepTemplate(name: "transcribe", request: request()),
-            StepTemplate(
-                name: "translate", needs: ["transcribe"], when: .any(OutputMatch(state: .success), of: nil),
-                inputs: .succeeded("transcribe"), forEach: ForEach(variable: "lang", values: .parameter("languages")),
-                request: request(translate: "{lang}", directory: "/subtitles/{job}/{step}/{lang}/")
-            ),
-        ]
-    )
+    static let inputs = PlannerFixtures.inputs
 
     /// A finished run of `name` whose outputs end as `states` (one per job input, in order unless `indexes`).
     static func run(
@@ -55,7 +28,7 @@ import Testing
     }
 
     @Test func aNewJobPlansOnlyItsRootStepsOverEveryInput() throws {
-        let plan = Planner.plan(Self.graph(Self.transcribeThenTranslate, []))
+        let plan = Planner.plan(Self.graph(PlannerFixtures.transcribeThenTranslate, []))
         #expect(plan.finished == nil)
         let step = try #require(plan.steps.first)
         #expect(plan.steps.count == 1)
@@ -68,7 +41,7 @@ import Testing
 
     @Test func aFinishedStepFansOutOverTheInputsThatSucceededOnlyOnce() throws {
         let transcribe = Self.run("transcribe", [.success, .fail, .success])
-        let plan = Planner.plan(Self.graph(Self.transcribeThenTranslate, [transcribe]))
+        let plan = Planner.plan(Self.graph(PlannerFixtures.transcribeThenTranslate, [transcribe]))
         #expect(plan.finished == nil)
         #expect(plan.steps.map(\.item) == ["ja", "ko"])
         for step in plan.steps {
@@ -79,21 +52,21 @@ import Testing
         }
         // The same graph with the planned steps in it plans nothing more: exactly once.
         let created = plan.steps.map { StepRun(id: $0.id, name: $0.name, item: $0.item, state: .pending, parents: $0.parents, outputs: []) }
-        let again = Planner.plan(Self.graph(Self.transcribeThenTranslate, [transcribe] + created))
+        let again = Planner.plan(Self.graph(PlannerFixtures.transcribeThenTranslate, [transcribe] + created))
         #expect(again.steps.isEmpty && again.finished == nil)
     }
 
     @Test func aRunningStepPlansNothingAndKeepsTheJobOpen() {
         for state in [StepState.pending, .submitting, .submitted, .submitUnknown, .lost] {
             let transcribe = Self.run("transcribe", [.processing, .waiting, .processing], state: state)
-            let plan = Planner.plan(Self.graph(Self.transcribeThenTranslate, [transcribe]))
+            let plan = Planner.plan(Self.graph(PlannerFixtures.transcribeThenTranslate, [transcribe]))
             #expect(plan.steps.isEmpty && plan.finished == nil, "state \(state)")
         }
     }
 
     @Test func aConditionThatDoesNotHoldSkipsTheStepAndTheJobEnds() {
         let transcribe = Self.run("transcribe", [.fail, .fail, .fail])
-        let plan = Planner.plan(Self.graph(Self.transcribeThenTranslate, [transcribe]))
+        let plan = Planner.plan(Self.graph(PlannerFixtures.transcribeThenTranslate, [transcribe]))
         #expect(plan.steps.isEmpty)
         #expect(plan.finished == .failed)
     }
@@ -101,24 +74,24 @@ import Testing
     @Test func theJobEndsByItsInputsOnceEveryStepIsSettled() {
         let transcribe = Self.run("transcribe", [.success, .fail, .success])
         let translations = ["ja", "ko"].map { Self.run("translate", [.success, .success], indexes: [0, 2], item: $0, parents: [transcribe.id]) }
-        #expect(Planner.plan(Self.graph(Self.transcribeThenTranslate, [transcribe] + translations)).finished == .partiallyFailed)
+        #expect(Planner.plan(Self.graph(PlannerFixtures.transcribeThenTranslate, [transcribe] + translations)).finished == .partiallyFailed)
 
         let allGood = Self.run("transcribe", [.success, .success, .success])
         let translated = ["ja", "ko"].map { Self.run("translate", [.success, .success, .success], item: $0, parents: [allGood.id]) }
-        #expect(Planner.plan(Self.graph(Self.transcribeThenTranslate, [allGood] + translated)).finished == .succeeded)
+        #expect(Planner.plan(Self.graph(PlannerFixtures.transcribeThenTranslate, [allGood] + translated)).finished == .succeeded)
 
         // One language still running: not finished.
         let running = Self.run("translate", [.processing, .waiting, .waiting], item: "ko", parents: [allGood.id])
-        #expect(Planner.plan(Self.graph(Self.transcribeThenTranslate, [allGood, translated[0], running])).finished == nil)
+        #expect(Planner.plan(Self.graph(PlannerFixtures.transcribeThenTranslate, [allGood, translated[0], running])).finished == nil)
     }
 
     static let retryFailed = WorkflowDefinition(
         name: "retry-failed", params: ["source": .string("en")],
         steps: [
-            StepTemplate(name: "transcribe", request: request()),
+            StepTemplate(name: "transcribe", request: PlannerFixtures.request()),
             StepTemplate(
                 name: "retry", needs: ["transcribe"], when: .any(OutputMatch(state: .fail), of: nil),
-                inputs: .failed("transcribe"), delaySeconds: 30, maxRuns: 2, request: request(language: "auto")
+                inputs: .failed("transcribe"), delaySeconds: 30, maxRuns: 2, request: PlannerFixtures.request(language: "auto")
             ),
         ]
     )
@@ -148,17 +121,17 @@ import Testing
     static let branching = WorkflowDefinition(
         name: "branch", params: ["source": .string("en")],
         steps: [
-            StepTemplate(name: "transcribe", request: request()),
-            StepTemplate(name: "translate", needs: ["transcribe"], when: .all(OutputMatch(state: .success), of: nil), request: request(translate: "ja")),
+            StepTemplate(name: "transcribe", request: PlannerFixtures.request()),
+            StepTemplate(name: "translate", needs: ["transcribe"], when: .all(OutputMatch(state: .success), of: nil), request: PlannerFixtures.request(translate: "ja")),
             StepTemplate(
                 name: "retry-auto", needs: ["transcribe"],
                 when: .allOf([.any(OutputMatch(state: .fail), of: nil), .any(OutputMatch(state: .success), of: nil)]),
-                inputs: .failed("transcribe"), request: request(language: "auto")
+                inputs: .failed("transcribe"), request: PlannerFixtures.request(language: "auto")
             ),
-            StepTemplate(name: "rerun-all", needs: ["transcribe"], when: .all(OutputMatch(state: .fail), of: nil), request: request(language: "auto")),
+            StepTemplate(name: "rerun-all", needs: ["transcribe"], when: .all(OutputMatch(state: .fail), of: nil), request: PlannerFixtures.request(language: "auto")),
             StepTemplate(
                 name: "source-errors", needs: ["transcribe"], when: .any(OutputMatch(errorCode: "SourceFileError"), of: ["transcribe"]),
-                inputs: .from(step: "transcribe", matching: OutputMatch(errorCode: "SourceFileError")), request: request(language: "auto")
+                inputs: .from(step: "transcribe", matching: OutputMatch(errorCode: "SourceFileError")), request: PlannerFixtures.request(language: "auto")
             ),
         ]
     )
@@ -185,10 +158,10 @@ import Testing
         let japanese = WorkflowDefinition(
             name: "by-language", params: ["source": .string("en")],
             steps: [
-                StepTemplate(name: "transcribe", request: Self.request(language: "auto")),
+                StepTemplate(name: "transcribe", request: PlannerFixtures.request(language: "auto")),
                 StepTemplate(
                     name: "japanese", needs: ["transcribe"], when: .any(OutputMatch(language: "ja"), of: nil),
-                    inputs: .from(step: "transcribe", matching: OutputMatch(language: "ja")), request: Self.request(language: "ja", translate: "en")
+                    inputs: .from(step: "transcribe", matching: OutputMatch(language: "ja")), request: PlannerFixtures.request(language: "ja", translate: "en")
                 ),
             ]
         )
@@ -199,25 +172,16 @@ import Testing
         #expect(plan.steps.first?.inputs.map(\.jobInputIndex) == [1])
     }
 
-    static let fanIn = WorkflowDefinition(
-        name: "fan-in", params: ["source": .string("en")],
-        steps: [
-            StepTemplate(name: "vtt", request: Self.request()),
-            StepTemplate(name: "srt", request: Self.request(translate: "zh")),
-            StepTemplate(name: "both", needs: ["vtt", "srt"], inputs: .succeeded("vtt"), request: Self.request(translate: "ja")),
-        ]
-    )
-
     @Test func aFanInWaitsForEveryStepItNeeds() throws {
-        let start = Planner.plan(Self.graph(Self.fanIn, []))
+        let start = Planner.plan(Self.graph(PlannerFixtures.fanIn, []))
         #expect(start.steps.map(\.name) == ["vtt", "srt"])
 
         let vtt = Self.run("vtt", [.success, .success, .fail])
         let srtRunning = Self.run("srt", [.processing, .processing, .processing])
-        #expect(Planner.plan(Self.graph(Self.fanIn, [vtt, srtRunning])).steps.isEmpty)
+        #expect(Planner.plan(Self.graph(PlannerFixtures.fanIn, [vtt, srtRunning])).steps.isEmpty)
 
         let srt = Self.run("srt", [.success, .success, .success])
-        let both = try #require(Planner.plan(Self.graph(Self.fanIn, [vtt, srt])).steps.first)
+        let both = try #require(Planner.plan(Self.graph(PlannerFixtures.fanIn, [vtt, srt])).steps.first)
         #expect(both.name == "both" && Set(both.parents) == [vtt.id, srt.id] && both.inputs.map(\.jobInputIndex) == [0, 1])
     }
 
@@ -225,8 +189,8 @@ import Testing
         let definition = WorkflowDefinition(
             name: "refused", params: ["source": .string("en"), "languages": .list(["xx-not-a-language"])],
             steps: [
-                StepTemplate(name: "translate", request: Self.request(translate: "{languages}")),
-                StepTemplate(name: "fallback", needs: ["translate"], when: .all(OutputMatch(state: .fail), of: nil), inputs: .failed("translate"), request: Self.request()),
+                StepTemplate(name: "translate", request: PlannerFixtures.request(translate: "{languages}")),
+                StepTemplate(name: "fallback", needs: ["translate"], when: .all(OutputMatch(state: .fail), of: nil), inputs: .failed("translate"), request: PlannerFixtures.request()),
             ]
         )
         let plan = Planner.plan(Self.graph(definition, []))

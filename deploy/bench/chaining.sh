@@ -8,15 +8,15 @@
 # emulator, the same LISTEN/NOTIFY wake-up path without a callback in front of it.
 # Settings (environment): BENCH_CHAIN_JOBS (60), BENCH_CHAIN_INTERVAL_MS (250).
 set -euo pipefail
+bench_name=chaining
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-cd "$root"
 pg_port="${BENCH_CHAIN_PG_PORT:-55451}"
 http_port="${BENCH_CHAIN_HTTP_PORT:-18081}"
 emulator_port="${BENCH_CHAIN_EMULATOR_PORT:-19301}"
 jobs="${BENCH_CHAIN_JOBS:-60}"
 interval_ms="${BENCH_CHAIN_INTERVAL_MS:-250}"
-state="$root/.local/bench"
+state="$bench_root/.local/bench"
 mkdir -p "$state"
 log="$state/chaining-serve.log"
 emulator_log="$state/chaining-emulator.log"
@@ -24,42 +24,36 @@ emulator_log="$state/chaining-emulator.log"
 : >"$emulator_log"
 
 echo "== release build (mpshook, mps-emulator)"
-swift build -c release --product mpshook 2>&1 | grep -E "error|Build complete" || true
-swift build -c release --product mps-emulator 2>&1 | grep -E "error|Build complete" || true
-bin="$(swift build -c release --show-bin-path)"
-[ -x "$bin/mpshook" ] && [ -x "$bin/mps-emulator" ] || { echo "chaining: build failed" >&2; exit 1; }
+release_build mpshook mps-emulator
 
 pids=()
 cleanup() {
     for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
     for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-    scripts/pg.sh reset benchchain "$pg_port" >/dev/null 2>&1 || true
+    drop_postgres benchchain "$pg_port"
 }
 trap cleanup EXIT INT TERM
 
 echo "== throwaway PostgreSQL on 127.0.0.1:$pg_port"
-scripts/pg.sh reset benchchain "$pg_port" >/dev/null 2>&1 || true
-server_url="$(scripts/pg.sh start benchchain "$pg_port")"
-psql "$server_url" -qc "CREATE DATABASE chain"
-export MPSHOOK_DATABASE_URL="postgresql://postgres@127.0.0.1:$pg_port/chain"
+throwaway_postgres benchchain "$pg_port" chain
+export MPSHOOK_DATABASE_URL="$database_url"
 export MPSHOOK_HTTP_PORT="$http_port" MPSHOOK_PUBLIC_BASE_URL="http://127.0.0.1:$http_port"
 export MPSHOOK_MPS_ENDPOINT="http://127.0.0.1:$emulator_port"
-export MPSHOOK_CALLBACK_KEYS="chain:$(head -c 32 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')"
+export MPSHOOK_CALLBACK_KEYS="chain:$(random_key 32)"
 export MPSHOOK_NOTIFY_KEY="chaining-bench-notify-key"
-export TENCENTCLOUD_SECRET_ID="chain-$(head -c 12 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')"
-export TENCENTCLOUD_SECRET_KEY="$(head -c 24 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')"
+export TENCENTCLOUD_SECRET_ID="chain-$(random_key 12)"
+export TENCENTCLOUD_SECRET_KEY="$(random_key 24)"
 export LOG_LEVEL=warning
 "$bin/mpshook" migrate >>"$log" 2>&1
 
 "$bin/mps-emulator" --port "$emulator_port" --processing-seconds 0.5 >>"$emulator_log" 2>&1 &
 pids+=($!)
+emulator_pid=$!
 "$bin/mpshook" serve >>"$log" 2>&1 &
 pids+=($!)
-for _ in $(seq 1 200); do
-    curl -fsS "http://127.0.0.1:$http_port/readyz" >/dev/null 2>&1 && curl -fsS "http://127.0.0.1:$emulator_port/_emulator/calls" >/dev/null 2>&1 && break
-    sleep 0.05
-done
-curl -fsS "http://127.0.0.1:$http_port/readyz" >/dev/null || { echo "chaining: mpshook not ready" >&2; tail -n 20 "$log" >&2; exit 1; }
+serve_pid=$!
+wait_for_url "http://127.0.0.1:$emulator_port/_emulator/calls" "$emulator_pid" "$emulator_log"
+wait_for_url "http://127.0.0.1:$http_port/readyz" "$serve_pid" "$log"
 
 echo "== $jobs jobs of transcribe-then-translate, one every ${interval_ms} ms"
 body='{"workflow":"transcribe-then-translate","inputUrls":["https://media.example/v/a.mp4","https://media.example/v/b.mp4"]}'

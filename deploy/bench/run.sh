@@ -11,9 +11,9 @@
 # BENCH_THREADS (2), BENCH_LAG_CONNECTIONS (15), BENCH_LAG_DELAY_MS (4), BENCH_LAG_SECONDS (15).
 # mpshook's own settings (MPSHOOK_INTAKE_WRITERS, MPSHOOK_INTAKE_BATCH_SIZE, …) pass through.
 set -euo pipefail
+bench_name=bench
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-cd "$root"
 pg_port="${BENCH_PG_PORT:-55450}"
 http_port="${BENCH_HTTP_PORT:-18080}"
 steps="${BENCH_STEPS:-100000}"
@@ -23,7 +23,7 @@ threads="${BENCH_THREADS:-2}"
 lag_connections="${BENCH_LAG_CONNECTIONS:-15}"
 lag_delay="${BENCH_LAG_DELAY_MS:-4}"
 lag_seconds="${BENCH_LAG_SECONDS:-15}"
-state="$root/.local/bench"
+state="$bench_root/.local/bench"
 mkdir -p "$state"
 log="$state/serve.log"
 : >"$log"
@@ -31,10 +31,7 @@ log="$state/serve.log"
 echo "== installing missing packages (if any), wrk included"
 scripts/install-deps.sh wrk
 echo "== release build"
-swift build -c release --product mpshook 2>&1 | grep -E "error|Build complete" || true
-swift build -c release --product mpshook-bench 2>&1 | grep -E "error|Build complete" || true
-bin="$(swift build -c release --show-bin-path)"
-[ -x "$bin/mpshook" ] && [ -x "$bin/mpshook-bench" ] || { echo "bench: build failed" >&2; exit 1; }
+release_build mpshook mpshook-bench
 
 server_pid=""
 stop_server() {
@@ -46,18 +43,15 @@ stop_server() {
 }
 cleanup() {
     stop_server
-    scripts/pg.sh reset bench "$pg_port" >/dev/null 2>&1 || true
+    drop_postgres bench "$pg_port"
 }
 trap cleanup EXIT INT TERM
 
 echo "== throwaway PostgreSQL on 127.0.0.1:$pg_port"
-scripts/pg.sh reset bench "$pg_port" >/dev/null 2>&1 || true
-server_url="$(scripts/pg.sh start bench "$pg_port")"
-psql "$server_url" -qc "CREATE DATABASE mpshookbench"
-database_url="postgresql://postgres@127.0.0.1:$pg_port/mpshookbench"
+throwaway_postgres bench "$pg_port" mpshookbench
 sql() { psql "$database_url" -tAqc "$1"; }
 
-callback_keys="bench:$(head -c 32 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')"
+callback_keys="bench:$(random_key 32)"
 notify_key="bench-notify-key-$(head -c 8 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 export MPSHOOK_DATABASE_URL="$database_url" MPSHOOK_HTTP_PORT="$http_port" \
     MPSHOOK_PUBLIC_BASE_URL="http://127.0.0.1:$http_port" MPSHOOK_CALLBACK_KEYS="$callback_keys" \
@@ -72,13 +66,7 @@ echo "== preloading $steps steps"
 start_server() {  # $1: MPSHOOK_APPLIER (on|off)
     MPSHOOK_APPLIER="$1" "$bin/mpshook" serve >>"$log" 2>&1 &
     server_pid=$!
-    for _ in $(seq 1 200); do
-        curl -fsS "http://127.0.0.1:$http_port/readyz" >/dev/null 2>&1 && return 0
-        kill -0 "$server_pid" 2>/dev/null || { echo "bench: mpshook exited:" >&2; tail -n 20 "$log" >&2; exit 1; }
-        sleep 0.05
-    done
-    echo "bench: mpshook not ready" >&2
-    exit 1
+    wait_for_url "http://127.0.0.1:$http_port/readyz" "$server_pid" "$log"
 }
 
 # Runs wrk against PATH from sequence OFFSET; prints the script's RESULT line.
