@@ -150,26 +150,29 @@ public final class Dispatcher: Service, Sendable {
             return
         }
         // The request is built; only signing and sending stand between the slot and the call.
+        // The sending is committed just before the slot (half a slot's spacing ahead, so its
+        // round trip does not make the call late): from that commit on the call may reach MPS,
+        // so a claim that lapses becomes submit_unknown, never pending. Until it, a crash leaves
+        // no `sent_at`, and the sweep puts the step back to pending.
         do {
-            try await permits.waitForPermit()
-        } catch {
-            // No slot, nothing sent: the step can safely go back to pending.
-            _ = try? await steps.markRetry(step.id, after: .seconds(1), code: "PermitUnavailable", message: "\(error)", attempt: step.submitAttempts)
-            logger.error("no call slot", metadata: ["step.id": "\(step.id)", "error": "\(error)"])
+            try await permits.waitForPermit(lead: permits.spacing / 2, preparing: {
+                let owned: Bool
+                do {
+                    owned = try await self.steps.markSending(step.id, attempt: step.submitAttempts, lease: self.leases.lease)
+                } catch {
+                    throw NotSent.unrecorded(error)
+                }
+                guard owned else { throw NotSent.claimLapsed }
+            })
+        } catch NotSent.claimLapsed {
+            // This process stalled past its lease and the claim was recovered: not ours to send.
+            logger.warning("claim lapsed before sending; not sent", metadata: ["step.id": "\(step.id)"])
             return
-        }
-        // The crash window: from here on the call may reach MPS, so a claim that lapses becomes
-        // submit_unknown, never pending. The request leaves the process only after this commit.
-        do {
-            guard try await steps.markSending(step.id, attempt: step.submitAttempts, lease: leases.lease) else {
-                // The claim lapsed (this process stalled past its lease) and was recovered: not ours to send.
-                logger.warning("claim lapsed before sending; not sent", metadata: ["step.id": "\(step.id)"])
-                return
-            }
         } catch {
-            // Sending is not recorded, so nothing is sent: the step can safely go back to pending.
-            _ = try? await steps.markRetry(step.id, after: .seconds(1), code: "SendNotRecorded", message: "\(error)", attempt: step.submitAttempts)
-            logger.error("could not record sending; not sent", metadata: ["step.id": "\(step.id)", "error": "\(error)"])
+            // No slot, or the sending not recorded: nothing was sent, so the step can safely go back to pending.
+            let code = if case NotSent.unrecorded = error { "SendNotRecorded" } else { "PermitUnavailable" }
+            _ = try? await steps.markRetry(step.id, after: .seconds(1), code: code, message: "\(error)", attempt: step.submitAttempts)
+            logger.error("not sent", metadata: ["step.id": "\(step.id)", "error.code": "\(code)", "error": "\(error)"])
             return
         }
         let started = Date()
@@ -191,6 +194,14 @@ public final class Dispatcher: Service, Sendable {
             // The task exists; its callback still finds the step through SessionContext.
             logger.error("could not record a TaskId", metadata: ["step.id": "\(step.id)", "mps.task_id": "\(taskId)", "error": "\(error)"])
         }
+    }
+
+    /// Why a claimed step was not sent after all.
+    private enum NotSent: Error {
+        /// The claim lapsed and was recovered before its sending was recorded.
+        case claimLapsed
+        /// Recording the sending failed (it may or may not have committed; either way nothing was sent).
+        case unrecorded(any Error)
     }
 
     private func settle(_ step: ClaimedStep, after error: MPSError) async {

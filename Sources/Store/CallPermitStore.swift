@@ -54,10 +54,22 @@ public struct CallPermitStore: Sendable {
     /// A caller that wakes up late (a busy machine) gives its slot up and takes a new one: a
     /// late call would sit closer than `spacing` to the next one, and twenty such gaps in a
     /// row are how a one-second window at MPS would see more than `limit` calls.
-    public func waitForPermit() async throws {
+    ///
+    /// `prepare` runs once, `lead` before the first slot (at once when the slot is nearer), so
+    /// its own time is spent while waiting (the dispatcher commits `sent_at` there); a slot it
+    /// still makes late is given up like any other. If it throws, so does this.
+    public func waitForPermit(lead: Duration = .zero, preparing prepare: () async throws -> Void = {}) async throws {
         let tolerance = spacing / 4
+        var prepared = false
         while true {
             let slot = try await reserve()
+            if !prepared {
+                if slot - lead > .now {
+                    try await Task.sleep(until: slot - lead, clock: .continuous)
+                }
+                try await prepare()
+                prepared = true
+            }
             if slot > .now {
                 try await Task.sleep(until: slot, clock: .continuous)
             }
