@@ -42,8 +42,12 @@ struct StepStatementTableTests {
 
     /// One step (two inputs, its own job) in each state, with an error recorded so that a
     /// statement that must leave the step alone can be seen to have left all of it alone.
-    static func stepInEveryState(_ client: PostgresClient) async throws -> [StepState: (id: UUID, correlation: CorrelationId)] {
+    /// Returns each one, and its row as it was then.
+    static func stepInEveryState(
+        _ client: PostgresClient
+    ) async throws -> (steps: [StepState: (id: UUID, correlation: CorrelationId)], before: [StepState: StepRecord]) {
         var steps: [StepState: (id: UUID, correlation: CorrelationId)] = [:]
+        var before: [StepState: StepRecord] = [:]
         for state in StepState.allCases {
             let (correlation, _, stepId) = try await TestDatabase.createStep(client, inputs: 2)
             _ = try await client.query("""
@@ -52,20 +56,17 @@ struct StepStatementTableTests {
                 WHERE id = \(stepId)
                 """)
             steps[state] = (stepId, correlation)
+            let record = try #require(try await StepStore(client: client).step(id: stepId))
+            before[state] = record
         }
-        return steps
+        return (steps, before)
     }
 
     @Test(arguments: Statement.allCases)
     func eachStatementMovesEveryStateAsTheDomainRuleSays(_ statement: Statement) async throws {
         try await TestDatabase.withMigratedDatabase { client in
             let store = StepStore(client: client)
-            let steps = try await Self.stepInEveryState(client)
-            var before: [StepState: StepRecord] = [:]
-            for (state, step) in steps {
-                let record = try #require(try await store.step(id: step.id))
-                before[state] = record
-            }
+            let (steps, before) = try await Self.stepInEveryState(client)
 
             // Which steps the statement says it moved (or recorded), by state.
             var reported: [StepState: Bool] = [:]
@@ -166,12 +167,7 @@ struct StepStatementTableTests {
     func aReportMovesEveryStateAsTheDomainRuleSays(_ report: Report) async throws {
         try await TestDatabase.withMigratedDatabase { client in
             let store = StepStore(client: client)
-            let steps = try await Self.stepInEveryState(client)
-            var before: [StepState: StepRecord] = [:]
-            for (state, step) in steps {
-                let record = try #require(try await store.step(id: step.id))
-                before[state] = record
-            }
+            let (steps, before) = try await Self.stepInEveryState(client)
 
             let notifications = StepState.allCases.compactMap { steps[$0] }.map {
                 ApplierIntegrationTests.notification($0.correlation.sessionContext, report.statuses)
