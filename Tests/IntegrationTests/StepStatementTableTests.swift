@@ -17,11 +17,12 @@ struct StepStatementTableTests {
     static let quiet = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
 
     /// The statements that move a step (`StepStore`'s, the recovery sweep's for a lapsed claim
-    /// never sent and one that may have been, a person's `OperatorStore` actions), with the
-    /// event each records.
+    /// never sent and one that may have been, the reconciler's expiry, a person's `OperatorStore`
+    /// actions), with the event each records.
     enum Statement: String, CaseIterable, Sendable, CustomTestStringConvertible {
         case claimPending, markSubmitted, markRetry, markFailed, markSubmitUnknown, recoverAbandoned
         case recoverLapsedUnsent, recoverLapsedSent
+        case expire
         case resolve, resubmit, abandon
 
         var event: StepState.Event {
@@ -31,6 +32,7 @@ struct StepStatementTableTests {
             case .markRetry, .recoverLapsedUnsent: .retryLater
             case .markFailed: .refuse
             case .markSubmitUnknown, .recoverAbandoned, .recoverLapsedSent: .unclear
+            case .expire: .expire
             case .resolve: .resolve
             case .resubmit: .resubmit
             case .abandon: .abandon
@@ -88,6 +90,12 @@ struct StepStatementTableTests {
                 let recovered = try await store.recoverLapsedClaims(ClaimRecovery(unleasedAbandonedAfter: .seconds(60)))
                 let moved = Set(recovered.requeued + recovered.unclear)
                 for (state, step) in steps { reported[state] = moved.contains(step.id) }
+            case .expire:
+                // As the reconciler calls it: with the state it read, and no report since.
+                let reconciler = ReconcileStore(client: client)
+                for (state, step) in steps {
+                    reported[state] = try await reconciler.expire(stepId: step.id, state: state, lastReportAt: nil, reason: .noCallback)
+                }
             case .resolve, .resubmit, .abandon:
                 let operators = OperatorStore(client: client)
                 for (state, step) in steps {
