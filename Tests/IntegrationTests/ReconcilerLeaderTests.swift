@@ -20,7 +20,7 @@ struct ReconcilerLeaderTests {
         let key = Reconciler.lockKey
         let rows = try await client.query("""
             SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-            WHERE l.locktype = 'advisory' AND l.granted AND l.classid = \(Int64(UInt32(truncatingIfNeeded: key >> 32)))::oid
+            WHERE l.locktype = 'advisory' AND l.granted AND a.datname = current_database() AND l.classid = \(Int64(UInt32(truncatingIfNeeded: key >> 32)))::oid
                 AND l.objid = \(Int64(UInt32(truncatingIfNeeded: key)))::oid AND l.objsubid = 1
             """)
         guard let name = try rows.first?.decode(String.self, at: 0) else { return nil }
@@ -51,7 +51,7 @@ struct ReconcilerLeaderTests {
                     let pids = Set(replicas.map(\.pid))
                     // Every replica is up (each holds a session: the leader's lock, or a follower's try).
                     let up = try await TestDatabase.eventually(within: .seconds(30)) {
-                        try await client.query("SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE 'mpshook.reconciler.%'")[0]
+                        try await client.query("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name LIKE 'mpshook.reconciler.%'")[0]
                             .decode(Int.self, at: 0) == 3
                     }
                     #expect(up, "replicas: \(replicas.map { $0.standardError.suffix(500) })")
