@@ -37,14 +37,18 @@ CREATE TABLE operator_actions (
 CREATE INDEX operator_actions_step ON operator_actions (step_id, at);
 CREATE INDEX operator_actions_at ON operator_actions (at);
 
--- The "job finished" webhook: where the job's summary goes (NULL: the configured default).
+-- The "job finished" webhook: where the job's summary goes (NULL: none; a configured default
+-- URL is stored with each job created without one).
 ALTER TABLE jobs ADD COLUMN callback_url text CHECK (length(callback_url) <= 2000);
 
--- The outbox, written in the transaction that finishes the job: one delivery per job end.
+-- The outbox, written in the transaction that finishes the job: one delivery per job end (a
+-- job a person reopened by resubmitting a step, that then ends again, is announced again).
 CREATE TABLE webhook_deliveries (
     -- The Standard Webhooks `webhook-id`: the same on every retry, so receivers can dedupe.
     id uuid PRIMARY KEY,
-    job_id uuid NOT NULL UNIQUE REFERENCES jobs (id),
+    job_id uuid NOT NULL REFERENCES jobs (id),
+    -- Which end: the job's finished_at when it ended.
+    job_finished_at timestamptz NOT NULL,
     url text NOT NULL,
     state text NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'delivering', 'delivered', 'failed')),
     -- The payload, fixed at the first attempt so every retry sends the same bytes.
@@ -58,6 +62,7 @@ CREATE TABLE webhook_deliveries (
     delivered_at timestamptz,
     updated_at timestamptz NOT NULL DEFAULT now()
 );
+CREATE UNIQUE INDEX webhook_deliveries_job_end ON webhook_deliveries (job_id, job_finished_at);
 CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at) WHERE state = 'pending';
 CREATE INDEX webhook_deliveries_state ON webhook_deliveries (state, created_at);
 

@@ -75,8 +75,9 @@ public struct WebhookStore: Sendable {
     }
 
     /// Writes one delivery per job in `jobIds` that has a callback URL, on `connection` inside
-    /// the transaction that ends the jobs, and wakes the workers at commit. A job's second end
-    /// writes nothing (one delivery per job).
+    /// the transaction that ends the jobs, and wakes the workers at commit. The same end enqueued twice
+    /// writes nothing; an end after a person reopened the job (a new `finished_at`) writes a new
+    /// delivery, with its own `webhook-id`.
     ///
     /// The configured default URL is copied into `jobs.callback_url` when a job is created
     /// (``NewJob/callbackURL``), not read here: every path that ends a job (the applier, the
@@ -86,11 +87,11 @@ public struct WebhookStore: Sendable {
     static func enqueue(jobIds: [UUID], on connection: PostgresConnection) async throws(PostgresError) {
         guard !jobIds.isEmpty else { return }
         let written = try await connection.query("""
-            INSERT INTO webhook_deliveries (id, job_id, url)
-            SELECT gen_random_uuid(), j.id, j.callback_url
+            INSERT INTO webhook_deliveries (id, job_id, job_finished_at, url)
+            SELECT gen_random_uuid(), j.id, j.finished_at, j.callback_url
             FROM jobs j
-            WHERE j.id = ANY(\(jobIds)::uuid[]) AND j.callback_url IS NOT NULL
-            ON CONFLICT (job_id) DO NOTHING
+            WHERE j.id = ANY(\(jobIds)::uuid[]) AND j.callback_url IS NOT NULL AND j.finished_at IS NOT NULL
+            ON CONFLICT (job_id, job_finished_at) DO NOTHING
             RETURNING id
             """)
         if written.count > 0 {
