@@ -18,7 +18,8 @@ public struct CurlConfiguration: Sendable {
     public var userAgent: String
     /// Addresses the connection must use instead of resolving the URL's host
     /// (`CURLOPT_RESOLVE` entries `host:port:address`), so a host checked before the call cannot
-    /// resolve elsewhere during it (DNS rebinding). Empty: the host is resolved as usual.
+    /// resolve elsewhere during it (DNS rebinding); such a call never goes through a proxy
+    /// (it would resolve the host itself). Empty: the host is resolved as usual.
     public var pinnedAddresses: [PinnedAddress] = []
 
     /// Creates a configuration; every parameter has a conservative default.

@@ -201,6 +201,9 @@ enum EasyTransfer {
                 resolveList = extended
             }
             try check(mpshook_curl_easy_setopt_slist(handle, CURLOPT_RESOLVE, resolveList), "RESOLVE")
+            // A proxy (http_proxy in the environment) would resolve the host itself and connect
+            // wherever it leads: a pinned call goes direct, or the check before it means nothing.
+            try set(CURLOPT_NOPROXY, "*", "NOPROXY")
         }
 
         try set(CURLOPT_CONNECTTIMEOUT_MS, configuration.connectTimeout.curlMilliseconds, "CONNECTTIMEOUT_MS")
