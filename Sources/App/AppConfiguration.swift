@@ -7,7 +7,7 @@ public import MPS
 public import Postgres
 public import StepDispatch
 public import Webhooks
-public import Workflows
+import Workflows
 
 /// Everything `mpshook serve` reads from its environment, with defaults.
 ///

@@ -1,4 +1,4 @@
-public import Curl
+import Curl
 import Foundation
 public import Logging
 import Metrics
