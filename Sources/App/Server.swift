@@ -102,17 +102,26 @@ public enum Server {
     }
 
     /// The HTTP timeouts and connection limit: the configured limit, or one derived from the
-    /// descriptor limit with a reserve for the database pool, MPS calls and files. A configured
-    /// limit above that budget is lowered to it: beyond it `accept()` would meet the descriptor
-    /// limit, where NIO's listener spins instead of backing off.
+    /// descriptors left free (the limit less those `held` now, inherited ones included) with a
+    /// reserve for database sessions, outgoing calls and files (``ConnectionLimits/reserve(for:)``).
+    /// A configured limit above that budget is lowered to it: beyond it the process would run
+    /// out of descriptors, where NIO's listener spins and libdispatch traps.
     static func connectionLimits(
-        configuration: AppConfiguration, descriptorLimit: Int? = DescriptorLimit.current()?.soft, logger: Logger
+        configuration: AppConfiguration, descriptorLimit: Int? = DescriptorLimit.current()?.soft,
+        held: Int? = DescriptorLimit.openCount(), logger: Logger
     ) -> ConnectionLimits {
         let settings = configuration.connections
-        let reserve = ConnectionLimits.fixedReserve + configuration.database.maximumConnections + 2 * configuration.tuning.dispatchConcurrency
-        let budget = ConnectionLimits.automaticMaximum(descriptorLimit: descriptorLimit ?? 1024, reserve: reserve)
+        let reserve = ConnectionLimits.reserve(for: configuration)
+        let held = held ?? 0
+        let budget = ConnectionLimits.automaticMaximum(descriptorLimit: descriptorLimit ?? 1024, held: held, reserve: reserve)
+        if let descriptorLimit, descriptorLimit - held - reserve < budget {
+            logger.warning(
+                "the descriptor limit leaves little room: raise it (ulimit -n) or lower the pool and concurrency settings",
+                metadata: ["fd.limit": "\(descriptorLimit)", "fd.held": "\(held)", "fd.reserve": "\(reserve)", "http.max_connections": "\(budget)"]
+            )
+        }
         var maximum = settings.maximumConnections ?? budget
-        if maximum > budget, let descriptorLimit, descriptorLimit - reserve < maximum {
+        if maximum > budget, let descriptorLimit, descriptorLimit - held - reserve < maximum {
             logger.warning(
                 "MPSHOOK_HTTP_MAX_CONNECTIONS is above what the descriptor limit allows: lowered",
                 metadata: ["http.max_connections": "\(budget)", "fd.limit": "\(descriptorLimit)"]
