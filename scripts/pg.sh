@@ -59,12 +59,21 @@ start)
     socketdir="$sockets"
     [ ${#socketdir} -lt 80 ] || socketdir="/tmp/mpshook-pg-$port"
     "${as_postgres[@]}" mkdir -p "$socketdir"
-    if ! "${as_postgres[@]}" "$bindir/pg_ctl" -D "$data" -l "$log" -w -t 30 \
-        -o "-p $port -k $socketdir -c listen_addresses=127.0.0.1 -c max_connections=500 -c fsync=on" start >/dev/null; then
+    # The port can be briefly taken by a connection's local end (ports here are inside the
+    # ephemeral range) or a cluster that is still shutting down: retry that, a few times.
+    for attempt in 1 2 3 4 5 6; do
+        if "${as_postgres[@]}" "$bindir/pg_ctl" -D "$data" -l "$log" -w -t 30 \
+            -o "-p $port -k $socketdir -c listen_addresses=127.0.0.1 -c max_connections=500 -c fsync=on" start >/dev/null; then
+            break
+        fi
+        if [ "$attempt" -lt 6 ] && tail -n 5 "$log" 2>/dev/null | grep -q "Address already in use"; then
+            sleep 2
+            continue
+        fi
         echo "pg.sh: PostgreSQL did not start on port $port; last log lines:" >&2
         tail -n 20 "$log" >&2 || true
         exit 1
-    fi
+    done
     url
     ;;
 stop)

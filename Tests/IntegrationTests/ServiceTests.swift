@@ -48,7 +48,8 @@ struct ServiceTests {
     /// readiness monitor: not ready while it is down, ready again after, no restart.
     @Test func readinessFollowsTheDatabaseGoingAwayAndComingBack() async throws {
         _ = try TestDatabase.serverURL()
-        let port = "55434"
+        // A free port, not a fixed one: the fault suite's cluster (55434) may start right after.
+        let port = String(try #require(freeLoopbackPort()))
         let server = try await Scripts.pg("start", "readiness", port)
         do {
             try await checkReadinessAcrossARestart(server: server, port: port)
