@@ -17,7 +17,12 @@ struct StepCommandTests {
     /// exactly two calls for the step: the 502 one and the resubmitted one.
     @Test func aBadGatewayEndsLostAndIsResubmittedOnceByTheCommandWithItsAuditRow() async throws {
         let emulator = EmulatorConfiguration(processingTime: .milliseconds(200), callbackRetryDelay: .milliseconds(200), faults: EmulatorFaults(badGateway: 1))
-        try await Spine.run(replicas: 1, emulator: emulator) { url, running in
+        // The reconciler ends `submit_unknown` in `lost` after its deadline: one second here.
+        let deadlines = [
+            "MPSHOOK_RECONCILE_SUBMIT_UNKNOWN_DEADLINE": "1", "MPSHOOK_RECONCILE_INTERVAL": "0.2",
+            "MPSHOOK_RECONCILE_LEADER_CHECK_INTERVAL": "0.2",
+        ]
+        try await Spine.run(replicas: 1, emulator: emulator, environment: deadlines) { url, running in
             try await TestDatabase.withClient(url: url) { client in
                 let correlation = CorrelationId()
                 let job = NewJob(steps: [NewStep(
@@ -36,11 +41,13 @@ struct StepCommandTests {
                 // Never resent by itself.
                 #expect(running.emulator.calls.filter { $0.action == "BatchProcessMedia" }.count == 1)
 
-                // The deadline passed with no callback (the reconciler's expiry, `.expire`, tested with it).
-                _ = try await client.query("""
-                    UPDATE steps SET state = 'lost', error_code = 'Expired', error_message = 'no callback within the deadline'
-                    WHERE id = \(stepId) AND state = 'submit_unknown'
-                    """)
+                // No callback comes: after its deadline the reconciler's leader marks it lost (it has
+                // no TaskId to query), and sends nothing.
+                let lost = try await TestDatabase.eventually(within: .seconds(20)) {
+                    try await client.query("SELECT state FROM steps WHERE id = \(stepId)")[0].decode(String.self, at: 0) == "lost"
+                }
+                #expect(lost)
+                #expect(running.emulator.calls.filter { $0.action == "BatchProcessMedia" }.count == 1)
 
                 let result = try await MPSHook.run(
                     ["steps", "resubmit", stepId.uuidString, "--reason", "502 from the gateway; no task in the console", "--yes", "--actor", "acceptance"],
