@@ -1,0 +1,1 @@
+../../../Tests/MPSTests/CodableEventWire.swift
