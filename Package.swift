@@ -22,7 +22,7 @@ let package = Package(
         .library(name: "MPS", targets: ["MPS"]),
         // For the fuzzers (Fuzz/Package.swift), which can only depend on products.
         .library(name: "Correlation", targets: ["Correlation"]),
-        .library(name: "Jobs", targets: ["Jobs"]),
+        .library(name: "API", targets: ["API"]),
         .library(name: "Workflows", targets: ["Workflows"]),
     ],
     dependencies: [
@@ -36,6 +36,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.34.1"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
     ],
     targets: [
         // C libraries, each imported by exactly one Swift module.
@@ -139,7 +140,7 @@ let package = Package(
             ]
         ),
 
-        // The NotifyUrl door (verify, group-committed raw store, acknowledge).
+        // Behind the NotifyUrl door: the group-committed raw store and the applier.
         .target(
             name: "Intake",
             dependencies: [
@@ -149,27 +150,33 @@ let package = Package(
                 "Postgres",
                 "Correlation",
                 "Hashing",
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
 
-        // The job-creation API (POST /v1/jobs, GET /v1/jobs/{id}) and the checks `mpshook submit` shares.
+        // The HTTP side of the product: the REST API for dashboards and operators (its request
+        // context, API-key authentication, the one problem+json type, the routes) and the NotifyUrl
+        // door (verify, hand to the group commit, acknowledge). Job bodies are checked here too,
+        // for `POST /v1/jobs` and `mpshook submit` alike.
         .target(
-            name: "Jobs",
+            name: "API",
             dependencies: [
                 "MPS",
                 "Workflows",
                 "Store",
+                "Intake",
                 "Postgres",
                 "Correlation",
+                "Hashing",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
-            ]
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            exclude: ["openapi.yaml"]
         ),
 
         // A faithful stand-in for MPS, for the demo, tests and benchmarks.
@@ -209,7 +216,7 @@ let package = Package(
                 "Store",
                 "Correlation",
                 "Intake",
-                "Jobs",
+                "API",
                 "StepDispatch",
                 "Webhooks",
                 "Postgres",
@@ -272,11 +279,16 @@ let package = Package(
         .testTarget(name: "CorrelationTests", dependencies: ["Correlation", "Hashing"]),
         .testTarget(name: "WebhooksTests", dependencies: ["Webhooks", "Workflows", "Curl", "Hashing", "Store", "MPS"]),
         .testTarget(name: "StepDispatchTests", dependencies: ["StepDispatch", "Correlation", "MPS"]),
-        .testTarget(name: "JobsTests", dependencies: ["Jobs", "MPS", "Workflows", "Store", "Postgres", "Correlation"], resources: [.copy("Fixtures")]),
         .testTarget(
-            name: "IntakeTests",
-            dependencies: ["Intake", .product(name: "Hummingbird", package: "hummingbird")]
+            name: "APITests",
+            dependencies: [
+                "API", "Intake", "MPS", "Workflows", "Store", "Postgres", "Correlation",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
+            resources: [.copy("Fixtures")]
         ),
+        .testTarget(name: "IntakeTests", dependencies: ["Intake"]),
         .testTarget(name: "MPSTests", dependencies: ["MPS", "Hashing"], resources: [.copy("Fixtures")]),
         .testTarget(name: "MPSTransportTests", dependencies: ["MPSTransport", "MPS", "Curl"]),
         .testTarget(
@@ -302,7 +314,7 @@ let package = Package(
                 "Store",
                 "StepDispatch",
                 "Intake",
-                "Jobs",
+                "API",
                 "Correlation",
                 "MPS",
                 "MPSTransport",
@@ -326,7 +338,7 @@ let package = Package(
                 "StepDispatch",
                 "Webhooks",
                 "Intake",
-                "Jobs",
+                "API",
                 "Correlation",
                 "MPS",
                 "MPSTransport",

@@ -31,7 +31,7 @@ let package = Package(
             name: "FuzzJobRequest",
             dependencies: [
                 "FuzzSupport",
-                .product(name: "Jobs", package: "mpshook"),
+                .product(name: "API", package: "mpshook"),
                 .product(name: "MPS", package: "mpshook"),
             ]
         ),

@@ -1,7 +1,7 @@
 public import Correlation
 public import Foundation
 import Hashing
-public import Jobs
+public import API
 public import Logging
 public import MPS
 public import Postgres

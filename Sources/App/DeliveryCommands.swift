@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import Jobs
+import API
 import Logging
 import Postgres
 import Redacting

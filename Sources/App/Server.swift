@@ -1,7 +1,7 @@
 public import Curl
 public import Hummingbird
-public import Intake
-public import Jobs
+import Intake
+public import API
 public import Logging
 import MPS
 import MPSTransport

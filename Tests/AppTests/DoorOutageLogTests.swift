@@ -1,3 +1,4 @@
+import API
 import Correlation
 import Foundation
 import Hummingbird

@@ -2,7 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
-import Jobs
+import API
 import Logging
 import NIOCore
 import Postgres

@@ -3,7 +3,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
-import Jobs
+import API
 import Logging
 import MPS
 import NIOCore

@@ -2,7 +2,7 @@ import Foundation
 import Hashing
 import Hummingbird
 import HummingbirdTesting
-import Jobs
+import API
 import Logging
 import MPS
 import MPSEmulator

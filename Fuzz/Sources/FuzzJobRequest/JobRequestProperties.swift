@@ -1,6 +1,6 @@
 import Foundation
 import FuzzSupport
-import Jobs
+import API
 import MPS
 
 /// What `JobRequest.parse` must keep on any input: a refusal names at least one problem; an

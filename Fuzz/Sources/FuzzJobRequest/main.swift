@@ -1,5 +1,5 @@
 import FuzzSupport
-import Jobs
+import API
 
 // Input: a job body, as POST /v1/jobs and `mpshook submit --file` read it.
 runFuzzer { data, count in

@@ -1,6 +1,6 @@
 import Correlation
 import Foundation
-import Jobs
+import API
 import MPS
 import Postgres
 import Store

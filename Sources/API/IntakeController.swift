@@ -6,6 +6,7 @@ import Metrics
 import MPS
 import NIOCore
 public import Store
+public import Intake
 
 /// The NotifyUrl door: checks each MPS callback (size, UTF-8 JSON, the URL token for the step
 /// named in `SessionContext`, then `Sign` and expiry when a NotifyKey is set), stores it raw

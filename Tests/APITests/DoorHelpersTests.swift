@@ -1,7 +1,7 @@
 import Foundation
 import Hummingbird
 import HTTPTypes
-@testable import Intake
+@testable import API
 import MPS
 import Testing
 

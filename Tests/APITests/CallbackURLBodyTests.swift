@@ -1,5 +1,5 @@
 import Foundation
-import Jobs
+import API
 import MPS
 import Store
 import Testing
