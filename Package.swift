@@ -85,10 +85,17 @@ let package = Package(
             dependencies: ["MPS", "Correlation", "Hashing", .product(name: "Yams", package: "Yams")]
         ),
 
+        // API keys and scopes, pure: the key format, its parsing and constant-time check, names,
+        // expiries, and the principal a request acts as.
+        .target(
+            name: "Access",
+            dependencies: ["Hashing"]
+        ),
+
         // SQL for jobs, steps, outputs, notifications and attempts: persists what Workflows decides.
         .target(
             name: "Store",
-            dependencies: ["Postgres", "Hashing", "Workflows", "MPS", "Correlation"]
+            dependencies: ["Postgres", "Hashing", "Workflows", "MPS", "Correlation", "Access"]
         ),
 
         // The Tencent Cloud MPS API, pure (no libcurl): models, validation, TC3 signing, error
@@ -213,6 +220,7 @@ let package = Package(
                 "Workflows",
                 "MPSTransport",
                 "Redacting",
+                "Access",
                 "Store",
                 "Correlation",
                 "Intake",
@@ -263,6 +271,7 @@ let package = Package(
 
         // Tests: one target per module, plus the integration tests that need a real PostgreSQL.
         .testTarget(name: "HashingTests", dependencies: ["Hashing"]),
+        .testTarget(name: "AccessTests", dependencies: ["Access", "Hashing"]),
         .testTarget(name: "RedactingTests", dependencies: ["Redacting"]),
         .testTarget(
             name: "CurlTests",
@@ -332,6 +341,7 @@ let package = Package(
             name: "IntegrationTests",
             dependencies: [
                 "App",
+                "Access",
                 "Workflows",
                 "Postgres",
                 "Store",
