@@ -101,7 +101,7 @@ public struct NotificationStore: Sendable {
 }
 
 /// Where a stored notification came from (`notifications.source`).
-public enum NotificationSource: String, Sendable {
+public enum NotificationSource: String, Sendable, Hashable, CaseIterable, Codable {
     /// MPS called the NotifyUrl.
     case callback
     /// The reconciler asked MPS (`DescribeBatchTaskDetail`) and stored the answer.
