@@ -24,14 +24,21 @@ public final class Applier: Service, Sendable {
     private let logger: Logger
     private let catalog: WorkflowCatalog
     private let workers: Int
+    private let listener: PostgresListener
+    /// True when ``listener`` is this applier's own, run by it (none was shared with it).
+    private let runsListener: Bool
 
     /// `workers` batches are applied at once (each in its own transaction): while one waits on
     /// the database, another decodes and plans, so a backlog drains on two cores instead of one.
+    /// Workers are woken through `listener`, the process's shared one (without it, the applier
+    /// runs a listener of its own).
     public init(
         client: PostgresClient, batchSize: Int = 100, workers: Int = 1, pollInterval: Duration = .seconds(2),
-        catalog: WorkflowCatalog = WorkflowCatalog(), logger: Logger
+        catalog: WorkflowCatalog = WorkflowCatalog(), listener: PostgresListener? = nil, logger: Logger
     ) {
         self.client = client
+        self.listener = listener ?? PostgresListener(client: client, logger: logger)
+        self.runsListener = listener == nil
         self.catalog = catalog
         self.workers = max(1, workers)
         self.batchSize = max(1, batchSize)
@@ -45,22 +52,27 @@ public final class Applier: Service, Sendable {
     public func run() async throws {
         await cancelWhenGracefulShutdown {
             await withDiscardingTaskGroup { group in
-                for _ in 0..<self.workers {
-                    group.addTask { await self.work() }
+                if self.runsListener {
+                    group.addTask { try? await self.listener.run() }
                 }
+                await withDiscardingTaskGroup { workers in
+                    for _ in 0..<self.workers {
+                        workers.addTask { await self.work() }
+                    }
+                }
+                group.cancelAll()
             }
         }
     }
 
     /// One worker: applies batches while there are pending notifications, then waits for the
-    /// door's wake-up (or the poll interval when listening is not possible).
+    /// door's wake-up, or the poll interval (the safety net: a wake-up lost with the listening
+    /// session, or no session at all).
     private func work() async {
-        var listener: PostgresNotifications.Iterator?
+        let wakeups = listener.subscribe([NotificationStore.notificationsChannel])
+        defer { wakeups.cancel() }
         var backoff = RetryBackoff()
         while !Task.isCancelled {
-            if listener == nil {
-                listener = try? await self.client.listen([NotificationStore.notificationsChannel]).makeAsyncIterator()
-            }
             do {
                 while try await self.applyBatch() > 0, !Task.isCancelled {}
                 backoff.reset()
@@ -76,18 +88,7 @@ public final class Applier: Service, Sendable {
                 try? await Task.sleep(for: pause)
                 continue
             }
-            guard var iterator = listener else {
-                try? await Task.sleep(for: self.pollInterval)
-                continue
-            }
-            do {
-                if try await iterator.next(within: self.pollInterval) != nil {
-                    while try await iterator.next(within: .milliseconds(1)) != nil {}
-                }
-                listener = iterator
-            } catch {
-                listener = nil
-            }
+            _ = await wakeups.next(within: self.pollInterval)
         }
     }
 

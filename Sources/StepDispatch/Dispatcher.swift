@@ -30,13 +30,20 @@ public final class Dispatcher: Service, Sendable {
     private let permits: CallPermitStore
     private let leases: LeaseKeeper
     private let sweeper: ClaimSweeper
+    private let listener: PostgresListener
+    /// True when ``listener`` is this dispatcher's own, run by it (none was shared with it).
+    private let runsListener: Bool
     private let logger: Logger
 
+    /// Woken through `listener`, the process's shared one (without it, the dispatcher runs a
+    /// listener of its own).
     public init(
         configuration: DispatchConfiguration, client: PostgresClient, mps: MPSClient, tokens: CallbackTokens, logger: Logger,
-        instanceId: UUID = UUID()
+        instanceId: UUID = UUID(), listener: PostgresListener? = nil
     ) {
         self.instanceId = instanceId
+        self.listener = listener ?? PostgresListener(client: client, logger: logger)
+        self.runsListener = listener == nil
         self.configuration = configuration
         self.client = client
         self.mps = mps
@@ -61,37 +68,27 @@ public final class Dispatcher: Service, Sendable {
             await withDiscardingTaskGroup { group in
                 group.addTask { await self.leases.run() }
                 group.addTask { await self.sweeper.run() }
+                if self.runsListener {
+                    group.addTask { try? await self.listener.run() }
+                }
                 await self.dispatchLoop()
                 group.cancelAll()
             }
         }
     }
 
-    /// Drains due steps, then waits for a wake-up (a NOTIFY when steps are created or retried)
-    /// or the poll interval, whichever comes first. A lost LISTEN connection is reopened.
+    /// Drains due steps, then waits for a wake-up (a NOTIFY when steps are created or retried,
+    /// or the listener re-established) or the poll interval, whichever comes first.
     private func dispatchLoop() async {
-        var listener: PostgresNotifications.Iterator?
+        let wakeups = listener.subscribe([JobStore.stepsChannel])
+        defer { wakeups.cancel() }
         while !Task.isCancelled {
-            if listener == nil {
-                listener = try? await client.listen([JobStore.stepsChannel]).makeAsyncIterator()
-            }
             await drain()
             // A delayed step (a retry after its pause) is due before the next poll: wake for it.
             var wait = configuration.pollInterval
             if let due = try? await steps.untilNextDue() { wait = max(.milliseconds(50), min(wait, due)) }
-            guard var iterator = listener else {
-                try? await Task.sleep(for: wait)
-                continue
-            }
-            do {
-                if try await iterator.next(within: wait) != nil {
-                    // Coalesce a burst of wake-ups into one drain.
-                    while try await iterator.next(within: .milliseconds(1)) != nil {}
-                }
-                listener = iterator
-            } catch {
-                listener = nil
-            }
+            // A burst of wake-ups is merged into one: one drain.
+            _ = await wakeups.next(within: wait)
         }
     }
 

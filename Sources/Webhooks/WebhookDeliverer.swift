@@ -27,9 +27,19 @@ public final class WebhookDeliverer: Service, Sendable {
     let logger: Logger
     /// Overrides the system resolver (tests).
     let resolver: AddressGuard.Resolver?
+    let listener: PostgresListener
+    /// True when ``listener`` is this deliverer's own, run by it (none was shared with it).
+    let runsListener: Bool
 
-    public init(configuration: WebhookConfiguration, client: PostgresClient, logger: Logger, resolver: AddressGuard.Resolver? = nil) {
+    /// Woken through `listener`, the process's shared one (without it, the deliverer runs a
+    /// listener of its own).
+    public init(
+        configuration: WebhookConfiguration, client: PostgresClient, logger: Logger, resolver: AddressGuard.Resolver? = nil,
+        listener: PostgresListener? = nil
+    ) {
         self.configuration = configuration
+        self.listener = listener ?? PostgresListener(client: client, logger: logger)
+        self.runsListener = listener == nil
         self.client = client
         self.store = WebhookStore(client: client)
         self.reader = JobReader(client: client)
@@ -68,13 +78,10 @@ public final class WebhookDeliverer: Service, Sendable {
     private func loop(http: CurlClient, guardian: AddressGuard) async {
         let (events, continuation) = AsyncStream.makeStream(of: Event.self, bufferingPolicy: .bufferingNewest(1024))
         await withDiscardingTaskGroup { group in
-            group.addTask { await self.listen(continuation) }
-            group.addTask {
-                while !Task.isCancelled {
-                    try? await Task.sleep(for: self.configuration.pollInterval)
-                    continuation.yield(.wake)
-                }
+            if runsListener {
+                group.addTask { try? await self.listener.run() }
             }
+            group.addTask { await self.listen(continuation) }
             var inFlight = 0
             var backoff = Duration.milliseconds(100)
             continuation.yield(.wake)
@@ -107,17 +114,15 @@ public final class WebhookDeliverer: Service, Sendable {
         }
     }
 
-    /// Wakes the loop on every NOTIFY of ``WebhookStore/channel``; a lost connection is reopened.
+    /// Wakes the loop on every NOTIFY of ``WebhookStore/channel`` (merged), and at least every
+    /// poll interval (the safety net for a wake-up lost with the listening session).
     private func listen(_ continuation: AsyncStream<Event>.Continuation) async {
+        let wakeups = listener.subscribe([WebhookStore.channel])
+        defer { wakeups.cancel() }
         while !Task.isCancelled {
-            do {
-                for try await _ in try await client.listen([WebhookStore.channel]) {
-                    continuation.yield(.wake)
-                }
-            } catch {
-                if Task.isCancelled { return }
-            }
-            try? await Task.sleep(for: configuration.pollInterval)
+            _ = await wakeups.next(within: configuration.pollInterval)
+            if Task.isCancelled { return }
+            continuation.yield(.wake)
         }
     }
 
