@@ -78,12 +78,13 @@ extension ConnectionLimits {
 
     /// Descriptors the rest of the process may open beyond those it held at start, at the sizes
     /// `configuration` allows whether or not each part runs (a few dozen at most): the database
-    /// pool; the LISTEN sessions (each applier worker, the dispatcher, the webhook deliverer)
-    /// and the reconciler's leader-lock session, none of them pooled; two per outgoing call in
+    /// pool; the process's one LISTEN session (``PostgresListener``, shared by the applier's
+    /// workers, the dispatcher, the webhook deliverer and the event stream) and the reconciler's
+    /// leader-lock session, neither of them pooled; two per outgoing call in
     /// flight (its connection and a DNS lookup) for MPS calls, reconciler polls and webhooks;
     /// and ``fixedReserve``.
     static func reserve(for configuration: AppConfiguration) -> Int {
-        let sessions = configuration.database.maximumConnections + configuration.tuning.applierWorkers + 2 + 1
+        let sessions = configuration.database.maximumConnections + 1 + 1
         let calls = configuration.tuning.dispatchConcurrency + configuration.reconciler.concurrency + configuration.webhooks.concurrency
         return fixedReserve + sessions + 2 * calls
     }

@@ -37,12 +37,16 @@ public enum Server {
 
     /// The spine's services for `configuration`: with callback keys, the NotifyUrl door (its
     /// writer) and the applier; with MPS credentials as well, the dispatcher. With `readiness`,
-    /// the door's commits stalling or failing make the replica not ready.
+    /// the door's commits stalling or failing make the replica not ready. The applier, dispatcher
+    /// and webhook deliverer wait on `listener`, the process's one LISTEN session (run by the
+    /// caller); without it, the spine makes one and lists it first among its services.
     public static func makeSpine(
-        configuration: AppConfiguration, client: PostgresClient, http: CurlClient, logger: Logger, readiness: DatabaseReadiness? = nil
+        configuration: AppConfiguration, client: PostgresClient, http: CurlClient, logger: Logger, readiness: DatabaseReadiness? = nil,
+        listener shared: PostgresListener? = nil
     ) -> (services: [any Service], intake: [(IntakeController<BasicRequestContext>, String)]) {
         guard let callbacks = configuration.callbacks else { return ([], []) }
         let tuning = configuration.tuning
+        let listener = shared ?? PostgresListener(client: client, logger: logger)
         let committer = GroupCommitter(
             client: client, batchSize: tuning.intakeBatchSize, linger: tuning.intakeLinger, writers: tuning.intakeWriters,
             limits: GroupCommitter.Limits(rows: tuning.intakeQueueLimit, bytes: tuning.intakeQueueBytes), logger: logger
@@ -64,9 +68,12 @@ public enum Server {
                 callbacks.notifyPath + "/_baseline/insert"
             ))
         }
-        var services: [any Service] = [committer]
+        // The listener first: services stop in reverse order, so it outlives its subscribers.
+        var services: [any Service] = shared == nil ? [listener, committer] : [committer]
         if tuning.applierEnabled {
-            services.append(Applier(client: client, batchSize: tuning.applierBatchSize, workers: tuning.applierWorkers, logger: logger))
+            services.append(Applier(
+                client: client, batchSize: tuning.applierBatchSize, workers: tuning.applierWorkers, listener: listener, logger: logger
+            ))
         }
         if let credentials = configuration.credentials {
             let mps = MPSClient(
@@ -84,7 +91,7 @@ public enum Server {
                     abandonedAfter: max(.seconds(120), tuning.mpsTimeout * 2),
                     claimLease: tuning.claimLease, recoveryInterval: tuning.recoveryInterval
                 ),
-                client: client, mps: mps, tokens: callbacks.tokens, logger: logger
+                client: client, mps: mps, tokens: callbacks.tokens, logger: logger, listener: listener
             ))
             if configuration.reconciler.enabled {
                 services.append(Reconciler(configuration: configuration.reconciler, client: client, mps: mps, logger: logger))
@@ -94,7 +101,7 @@ public enum Server {
         }
         // Its own thread pool and concurrency: a slow receiver never holds up MPS calls or the door.
         if !configuration.webhooks.secrets.isEmpty {
-            services.append(WebhookDeliverer(configuration: configuration.webhooks, client: client, logger: logger))
+            services.append(WebhookDeliverer(configuration: configuration.webhooks, client: client, logger: logger, listener: listener))
         } else if configuration.webhooks.defaultURL != nil {
             logger.warning("MPSHOOK_WEBHOOK_DEFAULT_URL is set but MPSHOOK_WEBHOOK_KEYS is not: webhooks wait in the outbox unsent")
         }
@@ -152,7 +159,9 @@ public enum Server {
         logger: Logger,
         onServerRunning: @escaping @Sendable (String) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
-        let spine = makeSpine(configuration: configuration, client: client, http: http, logger: logger, readiness: readiness)
+        // One LISTEN session for the whole process: the spine's services and the event stream share it.
+        let listener = PostgresListener(client: client, logger: logger)
+        let spine = makeSpine(configuration: configuration, client: client, http: http, logger: logger, readiness: readiness, listener: listener)
         if configuration.jobsAPI == .loopback, !configuration.servesJobsAPI {
             logger.warning("the jobs API is not mounted: MPSHOOK_HTTP_HOST is not a loopback address and it has no authentication yet")
         }
@@ -171,7 +180,7 @@ public enum Server {
                 serverName: "mpshook",
                 availableConnectionsDelegate: connectionGuard.gate
             ),
-            services: [connectionGuard, client, readiness] + spine.services,
+            services: [connectionGuard, client, readiness, listener] + spine.services,
             onServerRunning: { channel in
                 await onServerRunning(channel.localAddress.map { "\($0)" } ?? "unknown")
             },
