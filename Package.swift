@@ -174,6 +174,7 @@ let package = Package(
                 "Workflows",
                 "Store",
                 "Intake",
+                "Access",
                 "Postgres",
                 "Correlation",
                 "Hashing",
@@ -291,8 +292,10 @@ let package = Package(
         .testTarget(
             name: "APITests",
             dependencies: [
-                "API", "Intake", "MPS", "Workflows", "Store", "Postgres", "Correlation",
+                "API", "Access", "Intake", "MPS", "Workflows", "Store", "Postgres", "Correlation",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Yams", package: "Yams"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
             resources: [.copy("Fixtures")]

@@ -51,17 +51,17 @@ public struct IntakeController<Context: RequestContext>: Sendable {
 
     func receive(_ request: Request, context: Context) async throws -> Response {
         if let declared = request.headers[.contentLength].flatMap(Int.init), declared > configuration.maximumBodySize {
-            return Self.problem(.contentTooLarge, "the body is larger than \(configuration.maximumBodySize) bytes")
+            return APIProblem.tooLarge(limit: configuration.maximumBodySize).response
         }
         let buffer: ByteBuffer
         do {
             buffer = try await request.body.collect(upTo: configuration.maximumBodySize)
         } catch {
-            return Self.problem(.contentTooLarge, "the body is larger than \(configuration.maximumBodySize) bytes")
+            return APIProblem.tooLarge(limit: configuration.maximumBodySize).response
         }
         let bytes = Array(buffer: buffer)
         guard let body = String(validating: bytes, as: UTF8.self) else {
-            return Self.problem(.badRequest, "the body is not valid UTF-8")
+            return APIProblem(.badRequest, .invalidNotification, "the body is not valid UTF-8").response
         }
         // The strict read below refuses what PostgreSQL would (a raw or escaped NUL) and a BOM,
         // so one request never fails a whole batch.
@@ -72,7 +72,7 @@ public struct IntakeController<Context: RequestContext>: Sendable {
             (envelope, fingerprint) = read
         case .failure(let rejection):
             IntakeMetrics.rejected(rejection.reason)
-            return Self.problem(.badRequest, rejection.description)
+            return APIProblem(.badRequest, .invalidNotification, rejection.description).response
         }
         let correlation = CorrelationId(sessionContext: envelope.sessionContext)
         guard let token = request.uri.queryParameters.get("token"), configuration.tokens.verify(token, for: correlation) else {
@@ -104,7 +104,7 @@ public struct IntakeController<Context: RequestContext>: Sendable {
                     "error": "\(Self.describe(error))", "log.suppressed": "\(suppressed)",
                 ])
             }
-            return Self.problem(.serviceUnavailable, "the notification could not be stored now; retry")
+            return APIProblem(.serviceUnavailable, .unavailable, "the notification could not be stored now; retry", headers: [.retryAfter: "1"]).response
         }
     }
 
@@ -179,16 +179,6 @@ public struct IntakeController<Context: RequestContext>: Sendable {
 
     static func json(_ status: HTTPResponse.Status, _ body: String) -> Response {
         Response(status: status, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
-    }
-
-    /// An RFC 9457 problem+json answer.
-    static func problem(_ status: HTTPResponse.Status, _ detail: String) -> Response {
-        let object: [String: Any] = ["type": "about:blank", "title": status.reasonPhrase, "status": status.code, "detail": detail]
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
-        return Response(
-            status: status, headers: [.contentType: "application/problem+json"],
-            body: ResponseBody(byteBuffer: ByteBuffer(bytes: data))
-        )
     }
 }
 

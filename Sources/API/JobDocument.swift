@@ -18,17 +18,17 @@ public struct JobCreatedDocument: Codable, Sendable, Equatable {
     public var state: JobState
 
     public init(job: NewJob) {
-        jobId = JobsJSON.id(job.id)
-        stepId = job.steps.first.map { JobsJSON.id($0.id) }
-        correlationId = job.steps.first.map { JobsJSON.id($0.correlationId) }
+        jobId = APIJSON.id(job.id)
+        stepId = job.steps.first.map { APIJSON.id($0.id) }
+        correlationId = job.steps.first.map { APIJSON.id($0.correlationId) }
         sessionContext = job.steps.first?.sessionContext
         state = .running
     }
 
     public init(view: JobView) {
-        jobId = JobsJSON.id(view.id)
-        stepId = view.steps.first.map { JobsJSON.id($0.id) }
-        correlationId = view.steps.first.map { JobsJSON.id($0.correlationId) }
+        jobId = APIJSON.id(view.id)
+        stepId = view.steps.first.map { APIJSON.id($0.id) }
+        correlationId = view.steps.first.map { APIJSON.id($0.correlationId) }
         sessionContext = view.steps.first?.sessionContext
         state = view.state
     }
@@ -158,7 +158,7 @@ public struct JobDocument: Codable, Sendable, Equatable {
     }
 
     public init(_ view: JobView) {
-        id = JobsJSON.id(view.id)
+        id = APIJSON.id(view.id)
         state = view.state
         clientReference = view.clientReference
         clientContext = view.clientContext.flatMap { try? MPSJSON.decoder.decode(JSONValue.self, from: Data($0.utf8)) }
@@ -169,8 +169,8 @@ public struct JobDocument: Codable, Sendable, Equatable {
         finishedAt = view.finishedAt
         steps = view.steps.map { step in
             Step(
-                id: JobsJSON.id(step.id), name: step.name, item: step.item, run: step.run, parents: step.parents.map(JobsJSON.id),
-                state: step.state, correlationId: JobsJSON.id(step.correlationId), sessionContext: step.sessionContext,
+                id: APIJSON.id(step.id), name: step.name, item: step.item, run: step.run, parents: step.parents.map(APIJSON.id),
+                state: step.state, correlationId: APIJSON.id(step.correlationId), sessionContext: step.sessionContext,
                 taskId: step.taskId, submitAttempts: step.submitAttempts,
                 errorCode: step.errorCode, errorMessage: step.errorMessage,
                 createdAt: step.createdAt, updatedAt: step.updatedAt, submittedAt: step.submittedAt, finishedAt: step.finishedAt,
@@ -197,35 +197,12 @@ public struct JobDocument: Codable, Sendable, Equatable {
                     inputs.append(Input(index: inputs.count, url: output.inputURL, outputs: []))
                 }
                 inputs[output.jobInputIndex].outputs.append(InputOutput(
-                    step: step.name, stepId: JobsJSON.id(step.id), item: step.item, run: step.run, status: output.status,
+                    step: step.name, stepId: APIJSON.id(step.id), item: step.item, run: step.run, status: output.status,
                     progress: output.progress, subtitlePath: output.subtitlePath, subtitleUrl: output.subtitleURL,
                     errorCode: output.errorCode, errorMessage: output.errorMessage, files: output.files.map(File.init)
                 ))
             }
         }
         return inputs
-    }
-}
-
-/// The coders for the jobs API's own documents (camelCase members, ISO 8601 times).
-public enum JobsJSON {
-    /// Sorted keys, unescaped slashes, ISO 8601 dates; `pretty` for people.
-    public static func encoder(pretty: Bool = false) -> JSONEncoder {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = pretty ? [.sortedKeys, .withoutEscapingSlashes, .prettyPrinted] : [.sortedKeys, .withoutEscapingSlashes]
-        encoder.dateEncodingStrategy = .iso8601
-        return encoder
-    }
-
-    /// Reads what ``encoder(pretty:)`` writes.
-    public static func decoder() -> JSONDecoder {
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
-        return decoder
-    }
-
-    /// A UUID as the API writes it: lower case, like PostgreSQL.
-    public static func id(_ uuid: UUID) -> String {
-        uuid.uuidString.lowercased()
     }
 }

@@ -1,43 +1,35 @@
+import Access
 import Foundation
-public import Hummingbird
+import Hummingbird
 import Logging
 import NIOCore
 public import Postgres
 public import Store
 
-/// How the jobs API is served.
+/// How the jobs routes are served.
 public struct JobsConfiguration: Sendable {
-    /// The collection path: `POST {path}` creates, `GET {path}/{id}` reads.
-    public var path: String
     /// The largest body accepted (default 1 MiB); a larger one is answered 413.
     public var maximumBodySize: Int
-    /// Headers a reverse proxy adds (lower case). A request carrying one came through a proxy
-    /// and is refused: behind a proxy on the same host every peer looks like loopback.
-    public var proxyHeaders: [String]
 
-    public init(
-        path: String = "/v1/jobs", maximumBodySize: Int = 1 << 20,
-        proxyHeaders: [String] = ["forwarded", "x-forwarded-for", "x-real-ip"]
-    ) {
-        self.path = path
+    public init(maximumBodySize: Int = 1 << 20) {
         self.maximumBodySize = maximumBodySize
-        self.proxyHeaders = proxyHeaders
     }
 }
 
-/// The job-creation API, for callers on this machine only until authentication exists.
+/// The jobs routes.
 ///
-/// - `POST /v1/jobs` with a ``JobBody`` (a one-step ``JobRequest`` or a ``WorkflowJobRequest``):
-///   `201` and a ``JobCreatedDocument`` (its first step) with
-///   `Location: /v1/jobs/{id}`; `200` and the existing job's document when `clientReference`
-///   already names a job (the second body is not compared with the first); `400` with every
-///   problem (a workflow or version that is not stored included: the body is what is wrong);
-///   `413` over the size limit; `503` when the database fails.
-/// - `GET /v1/jobs/{id}`: `200` and a ``JobDocument``; `404` for an unknown or malformed id.
+/// - `POST /v1/jobs` (scope `write`) with a ``JobBody`` (a one-step ``JobRequest`` or a
+///   ``WorkflowJobRequest``), `Content-Type: application/json`: `201` and a
+///   ``JobCreatedDocument`` (its first step) with `Location: /v1/jobs/{id}`; `200` and the
+///   existing job's document when `clientReference` already names a job (the second body is not
+///   compared with the first); `400` with every problem (a workflow or version that is not
+///   stored included: the body is what is wrong); `413` over the size limit; `415` for another
+///   content type; `503` when the database fails.
+/// - `GET /v1/jobs/{id}` (scope `read`): `200` and a ``JobDocument``; `404` for an unknown or
+///   malformed id.
 ///
-/// Every refusal is problem+json, built by ``JobsProblem`` alone. Who may call is checked by
-/// ``LoopbackAccess`` before anything else (`403`).
-public struct JobsController<Context: RequestContext>: Sendable {
+/// Every refusal is an ``APIProblem``.
+public struct JobsController: Sendable {
     let configuration: JobsConfiguration
     let creator: JobCreator
     let reader: JobReader
@@ -53,43 +45,18 @@ public struct JobsController<Context: RequestContext>: Sendable {
         self.reader = JobReader(client: client)
     }
 
-    /// Both routes.
-    public var endpoints: RouteCollection<Context> {
-        let routes = RouteCollection(context: Context.self)
-        routes.post(RouterPath(configuration.path)) { request, context in
-            await Self.answer { () async throws(JobsProblem) -> Response in try await self.create(request, context: context) }
-        }
-        routes.get(RouterPath(configuration.path + "/{id}")) { request, context in
-            await Self.answer { () async throws(JobsProblem) -> Response in try await self.show(request, context: context) }
-        }
-        return routes
+    /// Adds the routes to the API's scoped groups.
+    public func register(on routes: APIRoutes) {
+        routes.on(.post, "jobs", scope: .write) { request, context in try await self.create(request, context: context) }
+        routes.on(.get, "jobs/{id}", scope: .read) { _, context in try await self.show(context: context) }
     }
 
-    /// The one place a refusal becomes a response.
-    static func answer(_ body: () async throws(JobsProblem) -> Response) async -> Response {
-        do {
-            return try await body()
-        } catch {
-            return error.response
-        }
-    }
-
-    func create(_ request: Request, context: Context) async throws(JobsProblem) -> Response {
-        try LoopbackAccess.check(request, context: context, proxyHeaders: configuration.proxyHeaders)
-        let limit = configuration.maximumBodySize
-        if let declared = request.headers[.contentLength].flatMap(Int.init), declared > limit {
-            throw .tooLarge(limit: limit)
-        }
-        let buffer: ByteBuffer
-        do {
-            buffer = try await request.body.collect(upTo: limit)
-        } catch {
-            throw .tooLarge(limit: limit)
-        }
+    func create(_ request: Request, context: APIRequestContext) async throws(APIProblem) -> Response {
+        let buffer = try await RequestBody.json(request, limit: configuration.maximumBodySize)
         let body: JobBody
         switch JobBody.parse(buffer.readableBytesView) {
         case .success(let value): body = value
-        case .failure(let problems): throw .invalid(problems)
+        case .failure(let problems): throw .invalidJob(problems)
         }
         let job: NewJob
         let creation: JobCreation
@@ -98,7 +65,7 @@ public struct JobsController<Context: RequestContext>: Sendable {
         } catch {
             switch error {
             case .invalid(let problems):
-                throw .invalid(problems)
+                throw .invalidJob(problems)
             case .database(let cause):
                 context.logger.info("job not created: database error", metadata: ["error": "\(cause)"])
                 throw .unavailable
@@ -106,22 +73,21 @@ public struct JobsController<Context: RequestContext>: Sendable {
         }
         switch creation {
         case .created(let id):
-            context.logger.debug("job created", metadata: ["job.id": "\(id)"])
-            return try Self.json(.created, JobCreatedDocument(job: job), location: location(id))
+            context.logger.debug("job created", metadata: ["job.id": "\(APIJSON.id(id))"])
+            return try APIResponse.json(.created, JobCreatedDocument(job: job), location: Self.location(id))
         case .existing(let id):
             guard let view = try await read(id, context: context) else { throw .unavailable }
-            return try Self.json(.ok, JobCreatedDocument(view: view), location: location(id))
+            return try APIResponse.json(.ok, JobCreatedDocument(view: view), location: Self.location(id))
         }
     }
 
-    func show(_ request: Request, context: Context) async throws(JobsProblem) -> Response {
-        try LoopbackAccess.check(request, context: context, proxyHeaders: configuration.proxyHeaders)
-        guard let text = context.parameters.get("id"), let id = UUID(uuidString: text) else { throw .notFound }
-        guard let view = try await read(id, context: context) else { throw .notFound }
-        return try Self.json(.ok, JobDocument(view))
+    func show(context: APIRequestContext) async throws(APIProblem) -> Response {
+        guard let text = context.parameters.get("id"), let id = UUID(uuidString: text) else { throw .jobNotFound }
+        guard let view = try await read(id, context: context) else { throw .jobNotFound }
+        return try APIResponse.json(.ok, JobDocument(view))
     }
 
-    private func read(_ id: UUID, context: Context) async throws(JobsProblem) -> JobView? {
+    private func read(_ id: UUID, context: APIRequestContext) async throws(APIProblem) -> JobView? {
         do {
             return try await reader.job(id)
         } catch {
@@ -130,14 +96,7 @@ public struct JobsController<Context: RequestContext>: Sendable {
         }
     }
 
-    private func location(_ id: UUID) -> String {
-        configuration.path + "/" + JobsJSON.id(id)
-    }
-
-    static func json(_ status: HTTPResponse.Status, _ value: some Encodable, location: String? = nil) throws(JobsProblem) -> Response {
-        guard let data = try? JobsJSON.encoder().encode(value) else { throw .unavailable }
-        var headers: HTTPFields = [.contentType: "application/json"]
-        if let location { headers[.location] = location }
-        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+    static func location(_ id: UUID) -> String {
+        "/v1/jobs/" + APIJSON.id(id)
     }
 }

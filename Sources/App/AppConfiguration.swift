@@ -40,8 +40,8 @@ public struct AppConfiguration: Sendable {
         Key(name: "MPSHOOK_HTTP_BODY_TIMEOUT", defaultValue: "30", help: "seconds a request body may take after its head", isSecret: false),
         Key(name: "MPSHOOK_HTTP_MAX_CONNECTIONS", defaultValue: "(auto)",
             help: "most HTTP connections open at once; the one reaching it closes the connection idle the longest. auto: the descriptor limit less a reserve for the database pool, MPS calls and files, at most 16384", isSecret: false),
-        Key(name: "MPSHOOK_JOBS_API", defaultValue: "loopback",
-            help: "loopback: serve POST /v1/jobs and GET /v1/jobs/{id} to this machine only (mounted only when MPSHOOK_HTTP_HOST is loopback; proxied requests refused); off: not mounted", isSecret: false),
+        Key(name: "MPSHOOK_API", defaultValue: "on",
+            help: "on: serve the REST API under /v1 (every request needs an API key: `mpshook keys create`) and its spec at /openapi.yaml; off: not mounted (the NotifyUrl door, /healthz, /readyz and /metrics are served either way)", isSecret: false),
         Key(name: "MPSHOOK_MIGRATIONS_DIR", defaultValue: "(auto)",
             help: "folder of NNNN_name.sql files; default: ./migrations, else one found beside or above the executable", isSecret: false),
         Key(name: "MPSHOOK_WORKFLOWS_DIR", defaultValue: "(auto)",
@@ -175,8 +175,8 @@ public struct AppConfiguration: Sendable {
         public var benchmarkBaselines: Bool
     }
 
-    /// Whether and to whom the jobs API is served.
-    public var jobsAPI: JobsAPIMode
+    /// Whether the REST API is served (`MPSHOOK_API`).
+    public var servesAPI: Bool
 
     /// Timeouts and the connection limit of the HTTP server.
     public var connections: ConnectionSettings
@@ -188,20 +188,6 @@ public struct AppConfiguration: Sendable {
         public var bodyTimeout: Duration
         /// nil: derived from the descriptor limit (``ConnectionLimits/automaticMaximum(descriptorLimit:reserve:)``).
         public var maximumConnections: Int?
-    }
-
-    /// `MPSHOOK_JOBS_API`: the jobs API has no authentication yet, so it is for this machine only.
-    public enum JobsAPIMode: String, Sendable {
-        /// Mounted only when the server listens on a loopback address.
-        case loopback
-        /// Not mounted.
-        case off
-    }
-
-    /// Whether the jobs API is mounted: `loopback` mode and a loopback `httpHost`, since the
-    /// router's request context does not know the peer's address (see `LoopbackAccess`).
-    public var servesJobsAPI: Bool {
-        jobsAPI == .loopback && LoopbackAccess.isLoopbackHost(httpHost)
     }
 
     /// What the NotifyUrl door and the dispatcher need.
@@ -272,11 +258,11 @@ public struct AppConfiguration: Sendable {
         }
         logFormat = parsedFormat
 
-        let jobsMode = value("MPSHOOK_JOBS_API")?.lowercased() ?? "loopback"
-        guard let parsedJobsMode = JobsAPIMode(rawValue: jobsMode) else {
-            throw ConfigurationError(key: "MPSHOOK_JOBS_API", message: "expected loopback or off, got \"\(jobsMode)\"")
+        switch value("MPSHOOK_API")?.lowercased() ?? "on" {
+        case "on": servesAPI = true
+        case "off": servesAPI = false
+        case let other: throw ConfigurationError(key: "MPSHOOK_API", message: "expected on or off, got \"\(other.prefix(40))\"")
         }
-        jobsAPI = parsedJobsMode
         var maximumConnections: Int?
         if let raw = value("MPSHOOK_HTTP_MAX_CONNECTIONS"), raw.lowercased() != "auto" {
             maximumConnections = try integer("MPSHOOK_HTTP_MAX_CONNECTIONS", 0, range: 2...1_000_000)

@@ -42,7 +42,7 @@ struct DeliveriesCommand: AsyncParsableCommand {
                 try await store.list(state: state.flatMap(DeliveryState.init(rawValue:)), limit: limit)
             }
             if json {
-                let encoder = JobsJSON.encoder(pretty: true)
+                let encoder = APIJSON.encoder(pretty: true)
                 let data = try encoder.encode(deliveries.map(DeliveryDocument.init))
                 Output.line(String(decoding: data, as: UTF8.self))
                 return
@@ -58,8 +58,8 @@ struct DeliveriesCommand: AsyncParsableCommand {
 
         static func line(_ delivery: DeliveryView) -> String {
             var parts = [
-                JobsJSON.id(delivery.id), delivery.state.rawValue, "attempts=\(delivery.attempts)",
-                "status=\(delivery.lastStatus.map(String.init) ?? "-")", "job=\(JobsJSON.id(delivery.jobId))", Redaction.url(delivery.url),
+                APIJSON.id(delivery.id), delivery.state.rawValue, "attempts=\(delivery.attempts)",
+                "status=\(delivery.lastStatus.map(String.init) ?? "-")", "job=\(APIJSON.id(delivery.jobId))", Redaction.url(delivery.url),
             ]
             if delivery.state == .pending { parts.append("next=\(WorkflowText.timestamp(delivery.nextAttemptAt))") }
             if let error = delivery.lastError { parts.append("error=\(error)") }
@@ -90,7 +90,7 @@ struct DeliveriesCommand: AsyncParsableCommand {
                     logger.notice(
                         "webhook delivery put back to pending by a person",
                         metadata: [
-                            "webhook.id": "\(JobsJSON.id(deliveryId))", "webhook.previous_state": "\(previous.rawValue)",
+                            "webhook.id": "\(APIJSON.id(deliveryId))", "webhook.previous_state": "\(previous.rawValue)",
                             "operator.actor": "\(audit.resolvedActor)", "operator.reason": "\(audit.reason)",
                         ]
                     )
@@ -99,11 +99,11 @@ struct DeliveriesCommand: AsyncParsableCommand {
             }
             switch outcome {
             case .queued(let previous):
-                Output.line("delivery \(JobsJSON.id(deliveryId)): \(previous.rawValue) → pending (sent again shortly)")
+                Output.line("delivery \(APIJSON.id(deliveryId)): \(previous.rawValue) → pending (sent again shortly)")
             case .alreadyQueued(let state):
-                throw CommandSupport.fail("delivery \(JobsJSON.id(deliveryId)) is \(state.rawValue) already: nothing to do")
+                throw CommandSupport.fail("delivery \(APIJSON.id(deliveryId)) is \(state.rawValue) already: nothing to do")
             case .notFound:
-                throw CommandSupport.fail("no delivery \(JobsJSON.id(deliveryId))")
+                throw CommandSupport.fail("no delivery \(APIJSON.id(deliveryId))")
             }
         }
     }
@@ -123,8 +123,8 @@ struct DeliveryDocument: Encodable {
     var deliveredAt: Date?
 
     init(_ view: DeliveryView) {
-        id = JobsJSON.id(view.id)
-        jobId = JobsJSON.id(view.jobId)
+        id = APIJSON.id(view.id)
+        jobId = APIJSON.id(view.jobId)
         url = Redaction.url(view.url)
         state = view.state.rawValue
         attempts = view.attempts

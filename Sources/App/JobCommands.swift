@@ -100,7 +100,7 @@ struct SubmitCommand: AsyncParsableCommand {
             let creator = JobCreator(client: client, callbacks: configuration.callbackPolicy)
             let body = if let fileBody { fileBody } else { try await workflowBody(creator: creator) }
             let (_, creation) = try await Self.create(body, creator: creator)
-            Output.line(JobsJSON.id(creation.jobId))
+            Output.line(APIJSON.id(creation.jobId))
             if case .existing = creation, let reference = body.clientReference {
                 FileHandle.standardError.write(Data("mpshook: a job with client reference \"\(reference)\" exists: nothing new was created\n".utf8))
             }
@@ -233,9 +233,9 @@ struct JobsCommand: AsyncParsableCommand {
                 throw CommandSupport.failure(error, configuration: configuration)
             }
             await client.shutdown()
-            guard let view else { throw CommandSupport.fail("no job \(JobsJSON.id(jobId))") }
+            guard let view else { throw CommandSupport.fail("no job \(APIJSON.id(jobId))") }
             if json {
-                let data = try JobsJSON.encoder(pretty: true).encode(JobDocument(view))
+                let data = try APIJSON.encoder(pretty: true).encode(JobDocument(view))
                 Output.line(String(decoding: data, as: UTF8.self))
             } else {
                 for line in JobTreeText.lines(view) { Output.line(line) }
@@ -262,7 +262,7 @@ struct JobWatch {
         var last = ""
         while true {
             let elapsed = clock.now - started
-            guard let view = try await reader.job(id) else { throw CommandFailure("job \(JobsJSON.id(id)) disappeared") }
+            guard let view = try await reader.job(id) else { throw CommandFailure("job \(APIJSON.id(id)) disappeared") }
             let line = JobProgressText.summary(view)
             if line != last {
                 write("[\(JobProgressText.seconds(elapsed))] " + line)
@@ -356,7 +356,7 @@ enum JobProgressText {
 /// Input URLs are shown without their query string.
 enum JobTreeText {
     static func lines(_ view: JobView) -> [String] {
-        var lines = ["job \(JobsJSON.id(view.id))  \(view.state.rawValue)"]
+        var lines = ["job \(APIJSON.id(view.id))  \(view.state.rawValue)"]
         if let workflow = view.workflow {
             lines.append("  workflow: \(workflow.name) version \(workflow.version)")
         } else {

@@ -14,24 +14,25 @@ import Webhooks
 
 /// Builds the HTTP application: routes, middleware and the services that share its lifecycle.
 public enum Server {
-    /// The router with every endpoint mounted; also what in-process tests drive.
+    /// The router with every endpoint mounted; also what in-process tests drive. Whatever a route
+    /// throws is answered as problem+json (``ProblemMiddleware``), after the request log and the
+    /// HTTP metrics, so both see the status the client gets.
     public static func makeRouter(
-        readiness: DatabaseReadiness, registry: PrometheusCollectorRegistry, intake: [(IntakeController<BasicRequestContext>, String)] = [],
-        jobs: JobsController<BasicRequestContext>? = nil
-    ) -> Router<BasicRequestContext> {
-        let router = Router(context: BasicRequestContext.self)
+        readiness: DatabaseReadiness, registry: PrometheusCollectorRegistry, intake: [(IntakeController<APIRequestContext>, String)] = [],
+        api: RESTAPI? = nil
+    ) -> Router<APIRequestContext> {
+        let router = Router(context: APIRequestContext.self)
         router.addMiddleware {
             RequestLogMiddleware()
             MetricsMiddleware()
+            ProblemMiddleware()
         }
         router.addRoutes(HealthController(readiness: readiness).endpoints)
         router.addRoutes(MetricsController(registry: registry).endpoints)
         for (controller, path) in intake {
             router.addRoutes(controller.endpoints(path: path))
         }
-        if let jobs {
-            router.addRoutes(jobs.endpoints)
-        }
+        api?.mount(on: router)
         return router
     }
 
@@ -43,7 +44,7 @@ public enum Server {
     public static func makeSpine(
         configuration: AppConfiguration, client: PostgresClient, http: CurlClient, logger: Logger, readiness: DatabaseReadiness? = nil,
         listener shared: PostgresListener? = nil
-    ) -> (services: [any Service], intake: [(IntakeController<BasicRequestContext>, String)]) {
+    ) -> (services: [any Service], intake: [(IntakeController<APIRequestContext>, String)]) {
         guard let callbacks = configuration.callbacks else { return ([], []) }
         let tuning = configuration.tuning
         let listener = shared ?? PostgresListener(client: client, logger: logger)
@@ -59,7 +60,7 @@ public enum Server {
                 storeTimeout: tuning.notifyStoreTimeout,
                 forwardedForHeader: tuning.forwardedForHeader
         )
-        var doors = [(IntakeController<BasicRequestContext>(configuration: intakeConfiguration, committer: committer), callbacks.notifyPath)]
+        var doors = [(IntakeController<APIRequestContext>(configuration: intakeConfiguration, committer: committer), callbacks.notifyPath)]
         if tuning.benchmarkBaselines {
             logger.warning("benchmark baselines are mounted: \(callbacks.notifyPath)/_baseline/* answer without the group commit")
             doors.append((IntakeController(configuration: intakeConfiguration, storage: .discard), callbacks.notifyPath + "/_baseline/discard"))
@@ -162,15 +163,12 @@ public enum Server {
         // One LISTEN session for the whole process: the spine's services and the event stream share it.
         let listener = PostgresListener(client: client, logger: logger)
         let spine = makeSpine(configuration: configuration, client: client, http: http, logger: logger, readiness: readiness, listener: listener)
-        if configuration.jobsAPI == .loopback, !configuration.servesJobsAPI {
-            logger.warning("the jobs API is not mounted: MPSHOOK_HTTP_HOST is not a loopback address and it has no authentication yet")
-        }
-        let jobs = configuration.servesJobsAPI ? JobsController<BasicRequestContext>(client: client, callbacks: configuration.callbackPolicy) : nil
+        let api = configuration.servesAPI ? RESTAPI(client: client, callbacks: configuration.callbackPolicy) : nil
         let connectionGuard = ConnectionGuard(limits: connectionLimits(configuration: configuration, logger: logger), logger: logger)
         // Listed before the server, so they stop after it: in-flight callbacks still commit,
         // and the guard keeps closing stalled connections while the server drains.
         return Application(
-            router: makeRouter(readiness: readiness, registry: registry, intake: spine.intake, jobs: jobs),
+            router: makeRouter(readiness: readiness, registry: registry, intake: spine.intake, api: api),
             server: .guardedHTTP1(
                 connectionGuard: connectionGuard,
                 maximumBodySize: max(configuration.tuning.notifyMaximumBody, JobsConfiguration().maximumBodySize)

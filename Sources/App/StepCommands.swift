@@ -42,7 +42,7 @@ struct StepsCommand: AsyncParsableCommand {
         func run() async throws {
             let stepId = try StepCommandSupport.stepId(id)
             let detail = try await StepCommandSupport.withStore { store, _ in try await store.step(stepId) }
-            guard let detail else { throw CommandSupport.fail("no step \(JobsJSON.id(stepId))") }
+            guard let detail else { throw CommandSupport.fail("no step \(APIJSON.id(stepId))") }
             if json {
                 Output.line(try StepsJSON.text(StepsJSON.Detail(detail)))
             } else {
@@ -114,7 +114,7 @@ struct StepsCommand: AsyncParsableCommand {
         func run() async throws {
             let stepId = try StepCommandSupport.stepId(id)
             let record = try await StepCommandSupport.perform(.resolve(taskId: taskId), stepId: stepId, audit: audit)
-            Output.line("resolved step \(JobsJSON.id(stepId)) with TaskId \(taskId): submitted (operator action #\(record.id))")
+            Output.line("resolved step \(APIJSON.id(stepId)) with TaskId \(taskId): submitted (operator action #\(record.id))")
         }
     }
 
@@ -143,7 +143,7 @@ struct StepsCommand: AsyncParsableCommand {
         func run() async throws {
             let stepId = try StepCommandSupport.stepId(id)
             let detail = try await StepCommandSupport.withStore { store, _ in try await store.step(stepId) }
-            guard let detail else { throw CommandSupport.fail("no step \(JobsJSON.id(stepId))") }
+            guard let detail else { throw CommandSupport.fail("no step \(APIJSON.id(stepId))") }
             // Refused at once when the state says so (the action checks again under the lock).
             if let refusal = StepAction.resubmit.refusal(state: detail.step.state, successors: 0, jobState: detail.jobState) {
                 throw CommandSupport.fail("resubmit refused: \(refusal)")
@@ -153,14 +153,14 @@ struct StepsCommand: AsyncParsableCommand {
                 guard isatty(STDIN_FILENO) == 1 else {
                     throw CommandSupport.fail("not resubmitted: standard input is not a terminal to confirm on; give --yes to confirm from a script")
                 }
-                FileHandle.standardError.write(Data("Resubmit step \(JobsJSON.id(stepId))? Type yes to confirm: ".utf8))
+                FileHandle.standardError.write(Data("Resubmit step \(APIJSON.id(stepId))? Type yes to confirm: ".utf8))
                 guard readLine()?.trimmingCharacters(in: .whitespaces).lowercased() == "yes" else {
                     throw CommandSupport.fail("not confirmed; nothing was changed")
                 }
             }
             let record = try await StepCommandSupport.perform(.resubmit, stepId: stepId, audit: audit)
             let correlation = OperatorActionRecord.field("correlation_id", in: record.after) ?? "?"
-            Output.line("resubmitted step \(JobsJSON.id(stepId)) as a new attempt (correlation id \(correlation)): pending (operator action #\(record.id))")
+            Output.line("resubmitted step \(APIJSON.id(stepId)) as a new attempt (correlation id \(correlation)): pending (operator action #\(record.id))")
         }
     }
 
@@ -178,7 +178,7 @@ struct StepsCommand: AsyncParsableCommand {
         func run() async throws {
             let stepId = try StepCommandSupport.stepId(id)
             let record = try await StepCommandSupport.perform(.abandon, stepId: stepId, audit: audit)
-            Output.line("abandoned step \(JobsJSON.id(stepId)): failed (operator action #\(record.id))")
+            Output.line("abandoned step \(APIJSON.id(stepId)): failed (operator action #\(record.id))")
         }
     }
 }
@@ -193,7 +193,13 @@ struct AuditOptions: ParsableArguments {
 
     /// `--actor`, else `$USER`, else the effective user's login name, else its uid.
     var resolvedActor: String {
-        if let actor { return actor }
+        Self.actor(actor)
+    }
+
+    /// `given`, else `$USER`, else the effective user's login name, else its uid: who acts, for
+    /// every command that records it (the audit here, `keys create`'s `created_by`).
+    static func actor(_ given: String?) -> String {
+        if let given { return given }
         if let user = ProcessInfo.processInfo.environment["USER"], !user.isEmpty { return user }
         if let entry = getpwuid(geteuid()), let name = entry.pointee.pw_name { return String(cString: name) }
         return "uid \(geteuid())"
@@ -244,16 +250,16 @@ enum StepCommandSupport {
 enum StepText {
     static func lines(_ detail: StepDetail) -> [String] {
         let step = detail.step
-        var lines = ["step \(JobsJSON.id(step.id))  \(step.state.rawValue)"]
-        lines.append("  job: \(JobsJSON.id(detail.jobId))  \(detail.jobState.rawValue)")
+        var lines = ["step \(APIJSON.id(step.id))  \(step.state.rawValue)"]
+        lines.append("  job: \(APIJSON.id(detail.jobId))  \(detail.jobState.rawValue)")
         if let workflow = detail.workflow {
             lines.append("  workflow: \(workflow.name) version \(workflow.version), step \(JobTreeText.label(step))")
         } else {
             lines.append("  workflow: none (one request), step \(JobTreeText.label(step))")
         }
-        if !step.parents.isEmpty { lines.append("  after: " + step.parents.map(JobsJSON.id).joined(separator: ", ")) }
+        if !step.parents.isEmpty { lines.append("  after: " + step.parents.map(APIJSON.id).joined(separator: ", ")) }
         lines.append("  task id: " + (step.taskId ?? "(none)"))
-        lines.append("  correlation id: \(JobsJSON.id(step.correlationId))  (SessionContext \(step.sessionContext))")
+        lines.append("  correlation id: \(APIJSON.id(step.correlationId))  (SessionContext \(step.sessionContext))")
         lines.append("  submit attempts: \(step.submitAttempts)  next attempt: \(WorkflowText.timestamp(detail.nextAttemptAt))")
         if let code = step.errorCode { lines.append("  error: \(code)" + (step.errorMessage.map { ": " + $0 } ?? "")) }
         var times = "  created: \(WorkflowText.timestamp(step.createdAt))  updated: \(WorkflowText.timestamp(step.updatedAt))"
@@ -311,8 +317,8 @@ enum StepText {
     static func list(_ steps: [StepSummary]) -> [String] {
         guard !steps.isEmpty else { return ["no steps"] }
         return steps.map { step in
-            var text = "\(JobsJSON.id(step.id))  \(step.state.rawValue.padding(toLength: 16, withPad: " ", startingAt: 0))"
-            text += "  job \(JobsJSON.id(step.jobId))  \(step.name)" + (step.item.map { " [\($0)]" } ?? "") + (step.run > 1 ? " run \(step.run)" : "")
+            var text = "\(APIJSON.id(step.id))  \(step.state.rawValue.padding(toLength: 16, withPad: " ", startingAt: 0))"
+            text += "  job \(APIJSON.id(step.jobId))  \(step.name)" + (step.item.map { " [\($0)]" } ?? "") + (step.run > 1 ? " run \(step.run)" : "")
             text += "  updated \(WorkflowText.timestamp(step.updatedAt))"
             if let taskId = step.taskId { text += "  task \(taskId)" }
             if let code = step.errorCode { text += "  [\(code)\(step.errorMessage.map { ": " + $0 } ?? "")]" }
@@ -323,7 +329,7 @@ enum StepText {
     /// What a resubmit may do twice, said before the confirmation.
     static func resubmitWarning(_ detail: StepDetail) -> [String] {
         let step = detail.step
-        var lines = ["Warning: MPS may already hold a task for step \(JobsJSON.id(step.id)) (\(step.state.rawValue))."]
+        var lines = ["Warning: MPS may already hold a task for step \(APIJSON.id(step.id)) (\(step.state.rawValue))."]
         switch (step.state, step.taskId) {
         case (_, let taskId?):
             lines.append("  Its TaskId is \(taskId): that task may still run or have run; a new attempt runs its inputs again.")
@@ -342,7 +348,7 @@ enum StepText {
 /// `steps show --json` and `steps list --json`.
 enum StepsJSON {
     static func text(_ value: some Encodable) throws -> String {
-        String(decoding: try JobsJSON.encoder(pretty: true).encode(value), as: UTF8.self)
+        String(decoding: try APIJSON.encoder(pretty: true).encode(value), as: UTF8.self)
     }
 
     struct Summary: Encodable {
@@ -359,8 +365,8 @@ enum StepsJSON {
         var updatedAt: Date
 
         init(_ step: StepSummary) {
-            id = JobsJSON.id(step.id)
-            jobId = JobsJSON.id(step.jobId)
+            id = APIJSON.id(step.id)
+            jobId = APIJSON.id(step.jobId)
             name = step.name
             item = step.item
             run = step.run
@@ -444,18 +450,18 @@ enum StepsJSON {
 
         init(_ detail: StepDetail) {
             let step = detail.step
-            id = JobsJSON.id(step.id)
+            id = APIJSON.id(step.id)
             state = step.state.rawValue
-            jobId = JobsJSON.id(detail.jobId)
+            jobId = APIJSON.id(detail.jobId)
             jobState = detail.jobState.rawValue
             workflow = detail.workflow?.name
             workflowVersion = detail.workflow?.version
             self.step = step.name
             item = step.item
             run = step.run
-            parents = step.parents.map(JobsJSON.id)
+            parents = step.parents.map(APIJSON.id)
             taskId = step.taskId
-            correlationId = JobsJSON.id(step.correlationId)
+            correlationId = APIJSON.id(step.correlationId)
             sessionContext = step.sessionContext
             submitAttempts = step.submitAttempts
             errorCode = step.errorCode

@@ -6,7 +6,7 @@ import MPS
 import Testing
 
 @Suite struct DoorHelpersTests {
-    typealias Door = IntakeController<BasicRequestContext>
+    typealias Door = IntakeController<APIRequestContext>
 
     @Test func safeHeadersAreValidJSONWithoutSecretsOrTheToken() throws {
         var headers = HTTPFields()

@@ -36,7 +36,7 @@ import TestSupport
         )
         let tokens = try CallbackTokens(keys: [Self.keyId: Array(repeating: 7, count: 32)], current: Self.keyId)
         let committer = GroupCommitter(client: client, linger: .zero, logger: quiet)
-        let door = IntakeController<BasicRequestContext>(
+        let door = IntakeController<APIRequestContext>(
             configuration: IntakeConfiguration(tokens: tokens, verifier: NotificationVerifier(notifyKey: Self.notifyKey), storeTimeout: .seconds(2)),
             committer: committer
         )

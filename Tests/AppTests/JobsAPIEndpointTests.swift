@@ -1,8 +1,9 @@
+import Access
+import API
 import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
-import API
 import Logging
 import NIOCore
 import Postgres
@@ -11,6 +12,21 @@ import Store
 import Testing
 
 @testable import App
+
+/// Keys known without a database, for routes driven in-process: `read`, `write` and `admin`
+/// name a key of that scope.
+struct FixedAPIKeys: APIKeyVerifying {
+    static func key(_ scope: APIScope) -> String { "test-key-\(scope.rawValue)" }
+
+    func authenticate(_ presented: String) async throws -> APIPrincipal? {
+        guard let scope = APIScope.allCases.first(where: { Self.key($0) == presented }) else { return nil }
+        return APIPrincipal(keyId: "00000000000\(scope == .read ? 1 : scope == .write ? 2 : 3)", name: try APIKeyName("test-\(scope.rawValue)"), scope: scope)
+    }
+
+    static func bearer(_ scope: APIScope) -> HTTPFields {
+        [.authorization: "Bearer \(key(scope))"]
+    }
+}
 
 /// The jobs API driven in-process, against a database address where nothing listens (loopback
 /// port 1): every answer decided before the database, and the 503 when it is needed.
@@ -23,10 +39,10 @@ import Testing
                     "SmartSubtitlesTask":{"Definition":0,"RawParameter":{"SubtitleType":0,"VideoSrcLanguage":"en","SubtitleFormat":"vtt"}}}}
         """#
 
-    /// A router with the jobs API mounted the way `serve` mounts it.
+    /// A router with the API mounted the way `serve` mounts it, keys from ``FixedAPIKeys``.
     func withRouter(
         configuration: JobsConfiguration = JobsConfiguration(),
-        _ body: (Router<BasicRequestContext>) async throws -> Void
+        _ body: (Router<APIRequestContext>) async throws -> Void
     ) async throws {
         let client = PostgresClient(
             configuration: PostgresConfiguration(url: "postgresql://postgres@127.0.0.1:1/none", connectTimeout: .seconds(2)),
@@ -36,7 +52,7 @@ import Testing
         let readiness = DatabaseReadiness(client: client, migrator: migrator, interval: .seconds(1), logger: Self.quiet)
         let router = Server.makeRouter(
             readiness: readiness, registry: PrometheusCollectorRegistry(),
-            jobs: JobsController(configuration: configuration, client: client)
+            api: RESTAPI(client: client, keys: FixedAPIKeys(), jobs: configuration)
         )
         do {
             try await body(router)
@@ -52,10 +68,17 @@ import Testing
         return try JSONDecoder().decode(ProblemDocument.self, from: Data(String(buffer: response.body).utf8))
     }
 
-    static func post(_ client: some TestClientProtocol, _ body: String, headers: HTTPFields = [:]) async throws -> TestResponse {
+    static func post(
+        _ client: some TestClientProtocol, _ body: String, headers: HTTPFields = FixedAPIKeys.bearer(.write),
+        contentType: String = "application/json"
+    ) async throws -> TestResponse {
         var headers = headers
-        headers[.contentType] = "application/json"
+        headers[.contentType] = contentType
         return try await client.execute(uri: "/v1/jobs", method: .post, headers: headers, body: ByteBuffer(string: body))
+    }
+
+    static func get(_ client: some TestClientProtocol, _ uri: String, scope: APIScope = .read) async throws -> TestResponse {
+        try await client.execute(uri: uri, method: .get, headers: FixedAPIKeys.bearer(scope))
     }
 
     @Test func aBadBodyIs400WithOneErrorPerBadField() async throws {
@@ -123,30 +146,106 @@ import Testing
     @Test func getAMalformedIdIs404AndAWellFormedOneIs503WhenTheDatabaseIsDown() async throws {
         try await withRouter { router in
             try await Application(router: router, logger: Self.quiet).test(.router) { client in
-                let malformed = try await client.execute(uri: "/v1/jobs/not-a-uuid", method: .get)
+                let malformed = try await Self.get(client, "/v1/jobs/not-a-uuid")
                 #expect(malformed.status == .notFound)
                 #expect(try Self.problem(malformed).type == "urn:mpshook:problem:job-not-found")
-                let wellFormed = try await client.execute(uri: "/v1/jobs/\(UUID().uuidString.lowercased())", method: .get)
+                let wellFormed = try await Self.get(client, "/v1/jobs/\(UUID().uuidString.lowercased())")
                 #expect(wellFormed.status == .serviceUnavailable)
             }
         }
     }
 
-    @Test(arguments: ["X-Forwarded-For", "Forwarded", "X-Real-IP"])
-    func aProxiedRequestIs403(_ header: String) async throws {
-        let name = try #require(HTTPField.Name(header))
+    @Test func anotherContentTypeIs415() async throws {
         try await withRouter { router in
             try await Application(router: router, logger: Self.quiet).test(.router) { client in
-                let post = try await Self.post(client, Self.validBody, headers: [name: "203.0.113.7"])
-                #expect(post.status == .forbidden)
-                #expect(try Self.problem(post).detail.contains("proxy"))
-                let get = try await client.execute(uri: "/v1/jobs/\(UUID())", method: .get, headers: [name: "203.0.113.7"])
-                #expect(get.status == .forbidden)
+                let form = try await Self.post(client, Self.validBody, contentType: "application/x-www-form-urlencoded")
+                #expect(form.status == .unsupportedMediaType)
+                #expect(try Self.problem(form).type == "urn:mpshook:problem:unsupported-media-type")
+                // A charset parameter is fine: the body then reaches the database (down: 503).
+                let charset = try await Self.post(client, Self.validBody, contentType: "application/json; charset=utf-8")
+                #expect(charset.status == .serviceUnavailable)
             }
         }
     }
 
-    @Test func theJobsAPIIsNotMountedUnlessGiven() async throws {
+    @Test func noKeyIs401WithABearerChallenge() async throws {
+        try await withRouter { router in
+            try await Application(router: router, logger: Self.quiet).test(.router) { client in
+                let response = try await Self.post(client, Self.validBody, headers: [:])
+                #expect(response.status == .unauthorized)
+                #expect(response.headers[.wwwAuthenticate] == "Bearer realm=\"mpshook\"")
+                #expect(try Self.problem(response).type == "urn:mpshook:problem:unauthorized")
+                let get = try await client.execute(uri: "/v1/jobs/\(UUID())", method: .get)
+                #expect(get.status == .unauthorized)
+            }
+        }
+    }
+
+    @Test(arguments: ["Bearer nope", "Basic dXNlcjpwYXNz", "Bearer", "bearer test-key-unknown"])
+    func aKeyThatIsNotValidIs401AsAnInvalidToken(_ header: String) async throws {
+        try await withRouter { router in
+            try await Application(router: router, logger: Self.quiet).test(.router) { client in
+                let response = try await client.execute(uri: "/v1/jobs/\(UUID())", method: .get, headers: [.authorization: header])
+                #expect(response.status == .unauthorized)
+                #expect(response.headers[.wwwAuthenticate]?.contains("error=\"invalid_token\"") == true)
+                #expect(try Self.problem(response).status == 401)
+            }
+        }
+    }
+
+    @Test func theSchemeIsCaseInsensitive() async throws {
+        try await withRouter { router in
+            try await Application(router: router, logger: Self.quiet).test(.router) { client in
+                let response = try await client.execute(
+                    uri: "/v1/jobs/not-a-uuid", method: .get, headers: [.authorization: "bEaReR \(FixedAPIKeys.key(.read))"]
+                )
+                #expect(response.status == .notFound)
+            }
+        }
+    }
+
+    @Test func aReadKeyCannotCreateAJob() async throws {
+        try await withRouter { router in
+            try await Application(router: router, logger: Self.quiet).test(.router) { client in
+                let response = try await Self.post(client, Self.validBody, headers: FixedAPIKeys.bearer(.read))
+                #expect(response.status == .forbidden)
+                let problem = try Self.problem(response)
+                #expect(problem.type == "urn:mpshook:problem:insufficient-scope")
+                #expect(problem.detail.contains("write"))
+            }
+        }
+    }
+
+    @Test func anAdminKeyMayDoWhatAWriteKeyMay() async throws {
+        try await withRouter { router in
+            try await Application(router: router, logger: Self.quiet).test(.router) { client in
+                let response = try await Self.post(client, Self.validBody, headers: FixedAPIKeys.bearer(.admin))
+                #expect(response.status == .serviceUnavailable)
+            }
+        }
+    }
+
+    @Test func theSpecIsServedWithoutAKey() async throws {
+        try await withRouter { router in
+            try await Application(router: router, logger: Self.quiet).test(.router) { client in
+                let response = try await client.execute(uri: "/openapi.yaml", method: .get)
+                #expect(response.status == .ok)
+                #expect(String(buffer: response.body).hasPrefix("openapi: 3.1"))
+            }
+        }
+    }
+
+    @Test func anUnknownRouteIs404ProblemJSON() async throws {
+        try await withRouter { router in
+            try await Application(router: router, logger: Self.quiet).test(.router) { client in
+                let response = try await client.execute(uri: "/v2/nothing", method: .get)
+                #expect(response.status == .notFound)
+                #expect(try Self.problem(response).type == "urn:mpshook:problem:not-found")
+            }
+        }
+    }
+
+    @Test func theAPIIsNotMountedUnlessGiven() async throws {
         let client = PostgresClient(configuration: PostgresConfiguration(url: "postgresql://postgres@127.0.0.1:1/none"), logger: Self.quiet)
         let migrator = try Migrator([Migration(version: 1, name: "0001_a", sql: "SELECT 1;")])
         let readiness = DatabaseReadiness(client: client, migrator: migrator, interval: .seconds(1), logger: Self.quiet)
@@ -159,118 +258,27 @@ import Testing
     }
 }
 
-/// A request context that knows its peer from the channel, as a future `serve` context could:
-/// the controller then refuses peers that are not loopback. In-process requests have no peer.
-struct ChannelPeerContext: RequestContext, RemoteAddressRequestContext {
-    var coreContext: CoreRequestContextStorage
-    let remoteAddress: SocketAddress?
-
-    init(source: ApplicationRequestContextSource) {
-        coreContext = .init(source: source)
-        remoteAddress = source.channel.remoteAddress
-    }
-}
-
-/// A request context whose peer is a public address.
-struct PublicPeerContext: RequestContext, RemoteAddressRequestContext {
-    var coreContext: CoreRequestContextStorage
-    let remoteAddress: SocketAddress?
-
-    init(source: ApplicationRequestContextSource) {
-        coreContext = .init(source: source)
-        remoteAddress = try? SocketAddress(ipAddress: "203.0.113.7", port: 40000)
-    }
-}
-
-@Suite struct JobsAPIPeerTests {
-    func withRouter<Context: RequestContext>(
-        _ context: Context.Type, _ body: (Router<Context>) async throws -> Void
-    ) async throws where Context.Source == ApplicationRequestContextSource {
-        let client = PostgresClient(
-            configuration: PostgresConfiguration(url: "postgresql://postgres@127.0.0.1:1/none", connectTimeout: .seconds(2)),
-            logger: JobsAPIEndpointTests.quiet
-        )
-        let router = Router(context: Context.self)
-        router.addRoutes(JobsController<Context>(client: client).endpoints)
-        do {
-            try await body(router)
-        } catch {
-            await client.shutdown()
-            throw error
-        }
-        await client.shutdown()
-    }
-
-    @Test func aPeerThatIsNotLoopbackIs403() async throws {
-        try await withRouter(PublicPeerContext.self) { router in
-            try await Application(router: router, logger: JobsAPIEndpointTests.quiet).test(.router) { http in
-                let response = try await JobsAPIEndpointTests.post(http, "{}")
-                #expect(response.status == .forbidden)
-                #expect(try JobsAPIEndpointTests.problem(response).detail.contains("loopback"))
-                let get = try await http.execute(uri: "/v1/jobs/\(UUID())", method: .get)
-                #expect(get.status == .forbidden)
-            }
-        }
-    }
-
-    @Test func anUnknownPeerIs403() async throws {
-        try await withRouter(ChannelPeerContext.self) { router in
-            try await Application(router: router, logger: JobsAPIEndpointTests.quiet).test(.router) { http in
-                let response = try await JobsAPIEndpointTests.post(http, "{}")
-                #expect(response.status == .forbidden)
-            }
-        }
-    }
-
-    @Test func aLoopbackPeerOverARealSocketIsServed() async throws {
-        try await withRouter(ChannelPeerContext.self) { router in
-            try await Application(router: router, logger: JobsAPIEndpointTests.quiet).test(.live) { http in
-                let response = try await JobsAPIEndpointTests.post(http, "{}")
-                #expect(response.status == .badRequest)
-            }
-        }
-    }
-
-    @Test(arguments: [
-        ("127.0.0.1", true), ("127.8.9.10", true), ("::1", true), ("[::1]", true), ("localhost", true),
-        ("::ffff:127.0.0.1", true), ("0.0.0.0", false), ("::", false), ("10.0.0.1", false), ("128.0.0.1", false),
-        ("127.0.0", false), ("127.0.0.256", false), ("example.com", false),
-    ])
-    func loopbackHostsAreRecognised(_ host: String, _ expected: Bool) {
-        #expect(LoopbackAccess.isLoopbackHost(host) == expected)
-    }
-}
-
-/// `MPSHOOK_JOBS_API` and when it mounts the API.
-@Suite struct JobsAPIConfigurationTests {
-    @Test func theDefaultIsLoopbackAndServedOnTheDefaultHost() throws {
-        let configuration = try AppConfiguration(environment: [:])
-        #expect(configuration.jobsAPI == .loopback)
-        #expect(configuration.servesJobsAPI)
-    }
-
-    @Test func aNonLoopbackHostDoesNotServeIt() throws {
-        let configuration = try AppConfiguration(environment: ["MPSHOOK_HTTP_HOST": "0.0.0.0"])
-        #expect(configuration.jobsAPI == .loopback)
-        #expect(!configuration.servesJobsAPI)
+/// `MPSHOOK_API`: whether the REST API is mounted.
+@Suite struct APIConfigurationTests {
+    @Test func theDefaultIsOnWhateverTheHost() throws {
+        #expect(try AppConfiguration(environment: [:]).servesAPI)
+        #expect(try AppConfiguration(environment: ["MPSHOOK_HTTP_HOST": "0.0.0.0"]).servesAPI)
     }
 
     @Test func offDoesNotServeIt() throws {
-        let configuration = try AppConfiguration(environment: ["MPSHOOK_JOBS_API": "OFF"])
-        #expect(configuration.jobsAPI == .off)
-        #expect(!configuration.servesJobsAPI)
+        #expect(try !AppConfiguration(environment: ["MPSHOOK_API": "OFF"]).servesAPI)
     }
 
     @Test func anUnknownValueIsRefusedNamingTheKey() {
-        #expect(throws: ConfigurationError.self) { try AppConfiguration(environment: ["MPSHOOK_JOBS_API": "public"]) }
+        #expect(throws: ConfigurationError.self) { try AppConfiguration(environment: ["MPSHOOK_API": "loopback"]) }
         do {
-            _ = try AppConfiguration(environment: ["MPSHOOK_JOBS_API": "public"])
+            _ = try AppConfiguration(environment: ["MPSHOOK_API": "loopback"])
         } catch {
-            #expect(error.key == "MPSHOOK_JOBS_API")
+            #expect(error.key == "MPSHOOK_API")
         }
     }
 
     @Test func theKeyIsListedInTheHelp() {
-        #expect(AppConfiguration.environmentHelp.contains("MPSHOOK_JOBS_API (default: loopback)"))
+        #expect(AppConfiguration.environmentHelp.contains("MPSHOOK_API (default: on)"))
     }
 }

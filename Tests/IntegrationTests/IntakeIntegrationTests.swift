@@ -47,8 +47,8 @@ struct IntakeIntegrationTests {
                     tokens: Self.tokens, verifier: NotificationVerifier(notifyKey: Self.notifyKey),
                     maximumBodySize: 64 * 1024, storeTimeout: storeTimeout
                 )
-                let router = Router(context: BasicRequestContext.self)
-                router.addRoutes(IntakeController<BasicRequestContext>(configuration: configuration, committer: committer).endpoints())
+                let router = Router(context: APIRequestContext.self)
+                router.addRoutes(IntakeController<APIRequestContext>(configuration: configuration, committer: committer).endpoints())
                 let app = Application(router: router, logger: Self.quiet)
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask { try await committer.run() }

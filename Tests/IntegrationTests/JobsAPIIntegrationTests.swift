@@ -42,11 +42,9 @@ struct JobsAPIIntegrationTests {
             try await TestDatabase.withClient(url: url) { client in
                 try await migrator.migrate(client, logger: Self.quiet)
                 let readiness = DatabaseReadiness(client: client, migrator: migrator, interval: .seconds(1), logger: Self.quiet)
-                let router = Server.makeRouter(
-                    readiness: readiness, registry: PrometheusCollectorRegistry(), jobs: JobsController(client: client)
-                )
+                let router = Server.makeRouter(readiness: readiness, registry: PrometheusCollectorRegistry(), api: RESTAPI(client: client))
                 try await Application(router: router, logger: Self.quiet).test(.router) { http in
-                    try await body(url, client, http)
+                    try await body(url, client, try await KeyedTestClient.admin(http, client: client))
                 }
             }
         }
@@ -59,7 +57,7 @@ struct JobsAPIIntegrationTests {
     }
 
     static func created(_ response: TestResponse) throws -> JobCreatedDocument {
-        try JobsJSON.decoder().decode(JobCreatedDocument.self, from: Data(String(buffer: response.body).utf8))
+        try APIJSON.decoder().decode(JobCreatedDocument.self, from: Data(String(buffer: response.body).utf8))
     }
 
     @Test func postCreatesTheJobItsStepAndOneOutputPerInputWithNoSecretInTheStoredRequest() async throws {
@@ -176,7 +174,7 @@ struct JobsAPIIntegrationTests {
             let response = try await http.execute(uri: "/v1/jobs/\(created.jobId)", method: .get)
             #expect(response.status == .ok)
             #expect(response.headers[.contentType] == "application/json")
-            let document = try JobsJSON.decoder().decode(JobDocument.self, from: Data(String(buffer: response.body).utf8))
+            let document = try APIJSON.decoder().decode(JobDocument.self, from: Data(String(buffer: response.body).utf8))
             #expect(document.id == created.jobId)
             #expect(document.state == .partiallyFailed)
             #expect(document.clientReference == "order-1")
@@ -256,7 +254,7 @@ struct SubmitCommandTests {
 
             let shown = try await MPSHook.run(["jobs", "show", "--json", id], database: url)
             #expect(shown.status == 0)
-            let document = try JobsJSON.decoder().decode(JobDocument.self, from: Data(shown.stdout.utf8))
+            let document = try APIJSON.decoder().decode(JobDocument.self, from: Data(shown.stdout.utf8))
             #expect(document.id == id)
             #expect(document.clientReference == "cli-1")
             #expect(document.steps.first?.outputs.map(\.inputUrl) == ["https://e.com/1.mp4", "https://e.com/2.mp4"])

@@ -187,9 +187,10 @@ struct WebhookDeliveryTests {
         try await TestDatabase.withFreshDatabase { url in
             try await TestDatabase.withClient(url: url) { client in
                 try await migrator.migrate(client, logger: Self.quiet)
-                let router = Router(context: BasicRequestContext.self)
-                router.addRoutes(JobsController<BasicRequestContext>(client: client).endpoints)
-                try await Application(router: router, logger: Self.quiet).test(.router) { http in
+                let router = Router(context: APIRequestContext.self)
+                RESTAPI(client: client).mount(on: router)
+                try await Application(router: router, logger: Self.quiet).test(.router) { base in
+                    let http = try await KeyedTestClient.admin(base, client: client)
                     for callback in ["http://169.254.169.254/latest/meta-data", "gopher://e.com/"] {
                         let body = #"""
                             {"callbackUrl":"\#(callback)","inputUrls":["https://e.com/a.mp4"],

@@ -41,7 +41,7 @@ struct WorkflowJobsAPITests {
     static func document(_ http: some TestClientProtocol, _ id: String) async throws -> JobDocument {
         let response = try await http.execute(uri: "/v1/jobs/\(id)", method: .get)
         try #require(response.status == .ok)
-        return try JobsJSON.decoder().decode(JobDocument.self, from: Data(String(buffer: response.body).utf8))
+        return try APIJSON.decoder().decode(JobDocument.self, from: Data(String(buffer: response.body).utf8))
     }
 
     static func problems(_ response: TestResponse) throws -> [ProblemDocument.FieldError] {

@@ -1,0 +1,29 @@
+public import Hummingbird
+public import Postgres
+public import Store
+
+/// The REST API as `serve` mounts it: `/openapi.yaml` (open) and every `/v1` route behind API
+/// keys, each in the group of the scope it needs.
+public struct RESTAPI: Sendable {
+    let keys: any APIKeyVerifying
+    let jobs: JobsController
+
+    /// `keys` checks presented API keys (the product's is an ``APIKeyStore`` on `client`).
+    public init(
+        client: PostgresClient, keys: (any APIKeyVerifying)? = nil, catalog: WorkflowCatalog = WorkflowCatalog(),
+        callbacks: CallbackPolicy = CallbackPolicy(), jobs: JobsConfiguration = JobsConfiguration()
+    ) {
+        self.keys = keys ?? APIKeyStore(client: client)
+        self.jobs = JobsController(configuration: jobs, client: client, catalog: catalog, callbacks: callbacks)
+    }
+
+    /// Adds the routes to `router`; returns them (method and path template each).
+    @discardableResult
+    public func mount(on router: Router<APIRequestContext>) -> [APIRoutes.Operation] {
+        let routes = APIRoutes(router: router, keys: keys)
+        router.get("openapi.yaml") { _, _ in OpenAPIDocument.response }
+        routes.recordOpen(.get, "/openapi.yaml")
+        jobs.register(on: routes)
+        return routes.operations
+    }
+}
