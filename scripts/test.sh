@@ -48,7 +48,7 @@ status=0
 # measure the neighbours, not mpshook. Everything else runs in parallel first.
 # Arguments (e.g. --filter X) run one pass with them instead.
 timed='WorkflowEndToEndTests|ReconcilerTests|ReconcilerLeaderTests|ContinuousRecoveryTests|WorkflowCrashTests|DispatchIntegrationTests'
-timed+='|CallPermitStoreTests|SickDatabaseTests|DoorOutageLogTests|PostgresPoolTests|WebhookDeliveryTests|StepCommandTests|HostileConnectionTests|DescriptorExhaustionTests'
+timed+='|CallPermitStoreTests|SickDatabaseTests|DoorOutageLogTests|PostgresPoolTests|WebhookDeliveryTests|StepCommandTests|KeyCommandTests|HostileConnectionTests|DescriptorExhaustionTests'
 if [ "$#" -gt 0 ]; then
     swift test --skip-build "$@" 2>&1 | tee "$test_log" || status=$?
 else
