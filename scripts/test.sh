@@ -63,6 +63,17 @@ failed="$(grep -E "^✘ Test .* failed after" "$test_log" | grep -vc "^✘ Test 
 echo "tests: $((total - failed)) passed, $failed failed"
 rm -f "$test_log" "$build_log"
 
+# The API against its contract: schemathesis generates requests from Sources/API/openapi.yaml and
+# sends them to a live mpshook (the debug build above) on the test cluster, with an admin key;
+# every answer must be documented (status, content type, headers, schema) and none a 5xx.
+echo "== API contract: schemathesis against openapi.yaml and a live server"
+if [ -n "${MPSHOOK_TEST_DATABASE_URL:-}" ]; then
+    scripts/api-check.sh "$MPSHOOK_TEST_DATABASE_URL" || status=1
+else
+    echo "api-check: no test database" >&2
+    status=1
+fi
+
 # A short part of the fault suite (make faults): mpshook (the debug build above) SIGKILLed under
 # load three times with every acknowledged notification found stored, and every committed fuzz
 # corpus input run once. Fails on a missing acknowledged notification or a fuzz crash.
