@@ -255,7 +255,7 @@ let package = Package(
         .executableTarget(
             name: "mpshook-bench",
             dependencies: [
-                "Correlation", "Hashing", "MPS", "Postgres",
+                "Correlation", "Hashing", "MPS", "Postgres", "Store", "Workflows",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -15,10 +15,12 @@ CREATE INDEX jobs_created ON jobs (created_at, id);
 -- state (one branch per state), state + createdSince/Until. Replaces (state, created_at).
 CREATE INDEX jobs_state_created_id ON jobs (state, created_at, id);
 DROP INDEX jobs_state_created;
--- workflow (one branch per version), workflow + state, workflow + createdSince/Until.
--- Replaces (workflow_id, created_at).
+-- workflow (one branch per version), workflow + createdSince/Until. Replaces (workflow_id, created_at).
 CREATE INDEX jobs_workflow_created ON jobs (workflow_id, created_at, id) WHERE workflow_id IS NOT NULL;
 DROP INDEX jobs_workflow;
+-- workflow + state (a branch per version and state): without it, a workflow with no job in
+-- that state reads every job of the workflow to find out.
+CREATE INDEX jobs_workflow_state_created ON jobs (workflow_id, state, created_at, id) WHERE workflow_id IS NOT NULL;
 
 -- steps: the unfiltered list, createdSince/Until, name, workflow (each step's job probed by its
 -- key while reading newest first).
@@ -29,6 +31,9 @@ CREATE INDEX steps_state_created ON steps (state, created_at, id);
 -- errorCode: only steps that failed have one, so the index stays small and the updates of
 -- steps without an error never touch it.
 CREATE INDEX steps_error_created ON steps (error_code, created_at, id) WHERE error_code IS NOT NULL;
+-- Only failed steps have an error code: without this the planner multiplies the two
+-- selectivities, expects a handful of rows for state + errorCode and sorts thousands.
+CREATE STATISTICS steps_state_error (dependencies, mcv) ON state, error_code FROM steps;
 -- (job_id) repeats the first column of steps_run_once (job_id, name, item, run), which serves
 -- every lookup by job: one index less for every step update to maintain.
 DROP INDEX steps_job;
@@ -52,7 +57,18 @@ CREATE INDEX attempts_action_started ON attempts (action, started_at, id);
 CREATE INDEX attempts_class_started ON attempts (error_class, started_at, id) WHERE error_class IS NOT NULL;
 CREATE INDEX attempts_error_started ON attempts (error_code, started_at, id) WHERE error_code IS NOT NULL;
 
--- outputs: listed by their step's (created_at, id) through steps_created, the outputs of each
--- step by their primary key; jobId and stepId through the steps. No index of their own: every
--- progress report updates an output, and without an index on a changed column that update
--- stays HOT.
+CREATE STATISTICS attempts_action_error (dependencies, mcv) ON action, error_class, error_code FROM attempts;
+
+-- outputs: an output is created with its step (in the same transaction, so now() is the same),
+-- and listed in its step's order: (created_at, step_id, input_index). The column lets an index
+-- give that order without reading the step of every output; rows stored before this
+-- migration take their step's time. Its default keeps a replica of the previous version, which
+-- does not name the column, writing the same value.
+ALTER TABLE outputs ADD COLUMN created_at timestamptz NOT NULL DEFAULT now();
+UPDATE outputs o SET created_at = s.created_at FROM steps s WHERE s.id = o.step_id;
+-- The unfiltered list; language and input are filters on it (nearly every output has input 0,
+-- and a language in use is in a good share of them). jobId and stepId go through the steps.
+CREATE INDEX outputs_created ON outputs (created_at, step_id, input_index);
+-- status (a branch per status): FAIL, WAITING and PROCESSING are few among the outputs. A
+-- progress report changes neither column, so it stays a HOT update.
+CREATE INDEX outputs_status_created ON outputs (status, created_at, step_id, input_index);

@@ -161,13 +161,15 @@ extension ListingStore {
 
     private static let notificationColumnCount = 12
 
+    /// The item from the row's first ``notificationColumnCount`` columns (the detail's row has more).
     private static func notificationItem(_ row: PostgresRow) throws(PostgresError) -> NotificationListItem {
-        let (id, received, source, eventType, outcome, correlation, stepId, jobId, taskId, applied, applyError, applyAttempts) =
-            try row.decode((Int64, Date, String, String, String, UUID?, UUID?, UUID?, String?, Date?, String?, Int).self)
-        return NotificationListItem(
-            id: id, receivedAt: received, source: try decoded(source, column: "source"), eventType: eventType,
-            outcome: try decoded(outcome, column: "outcome"), correlationId: correlation, stepId: stepId, jobId: jobId, taskId: taskId,
-            appliedAt: applied, applyError: applyError, applyAttempts: applyAttempts
+        NotificationListItem(
+            id: try row.decode(Int64.self, at: 0), receivedAt: try row.decode(Date.self, at: 1),
+            source: try decoded(try row.decode(String.self, at: 2), column: "source"), eventType: try row.decode(String.self, at: 3),
+            outcome: try decoded(try row.decode(String.self, at: 4), column: "outcome"), correlationId: try row.decode(UUID?.self, at: 5),
+            stepId: try row.decode(UUID?.self, at: 6), jobId: try row.decode(UUID?.self, at: 7), taskId: try row.decode(String?.self, at: 8),
+            appliedAt: try row.decode(Date?.self, at: 9), applyError: try row.decode(String?.self, at: 10),
+            applyAttempts: try row.decode(Int.self, at: 11)
         )
     }
 }

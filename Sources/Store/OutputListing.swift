@@ -23,15 +23,15 @@ public struct OutputFilter: Sendable, Hashable {
     }
 }
 
-/// Where the page after an output starts: outputs have no time of their own and are listed by
+/// Where the page after an output starts: outputs are listed by their creation time, which is
 /// their step's (newest step first), then step id, then input, last input first.
 public struct OutputPosition: Sendable, Hashable {
-    public var stepCreatedAt: Date
+    public var createdAt: Date
     public var stepId: UUID
     public var inputIndex: Int
 
-    public init(stepCreatedAt: Date, stepId: UUID, inputIndex: Int) {
-        self.stepCreatedAt = stepCreatedAt
+    public init(createdAt: Date, stepId: UUID, inputIndex: Int) {
+        self.createdAt = createdAt
         self.stepId = stepId
         self.inputIndex = inputIndex
     }
@@ -42,13 +42,14 @@ public struct OutputListItem: Sendable, Equatable {
     public var stepId: UUID
     public var jobId: UUID
     public var stepName: String
-    public var stepCreatedAt: Date
+    /// Its step's creation time (outputs are created with their step).
+    public var createdAt: Date
     /// Subtitle paths, URLs and every file per language.
     public var output: OutputView
 
     /// Where the page after this item starts.
     public var position: OutputPosition {
-        OutputPosition(stepCreatedAt: stepCreatedAt, stepId: stepId, inputIndex: output.inputIndex)
+        OutputPosition(createdAt: createdAt, stepId: stepId, inputIndex: output.inputIndex)
     }
 }
 
@@ -62,13 +63,13 @@ extension ListingStore {
         let rows = try await client.query(outputsQuery(filter, after: after, limit: size))
         let items = try rows.map { row throws(PostgresError) in
             let (
-                stepCreated, stepId, jobId, stepName, index, jobIndex, url, status, progress, path, subtitleURL, code, message, results,
+                created, stepId, jobId, stepName, index, jobIndex, url, status, progress, path, subtitleURL, code, message, results,
                 updated
             ) = try row.decode((
                 Date, UUID, UUID, String, Int, Int, String, String, Int, String?, String?, String?, String?, String?, Date
             ).self)
             return OutputListItem(
-                stepId: stepId, jobId: jobId, stepName: stepName, stepCreatedAt: stepCreated,
+                stepId: stepId, jobId: jobId, stepName: stepName, createdAt: created,
                 output: OutputView(
                     inputIndex: index, jobInputIndex: jobIndex, inputURL: url, status: try Self.decoded(status, column: "status"),
                     progress: progress, subtitlePath: path, subtitleURL: subtitleURL, errorCode: code, errorMessage: message,
@@ -83,38 +84,36 @@ extension ListingStore {
     public func outputsQuery(_ filter: OutputFilter, after: OutputPosition?, limit: Int) -> PostgresQuery {
         var statement = ListingStatement(
             select: """
-                SELECT s.created_at AS step_created_at, s.id AS step_id, s.job_id, s.name AS step_name, o.input_index,
-                    coalesce(o.job_input_index, o.input_index) AS job_input_index, o.input_url, o.status, o.progress, o.subtitle_path,
-                    o.subtitle_url, o.error_code, o.error_message, o.results::text AS results, o.updated_at
-                FROM steps s JOIN outputs o ON o.step_id = s.id
+                SELECT o.created_at, o.step_id, o.input_index, coalesce(o.job_input_index, o.input_index) AS job_input_index, o.input_url,
+                    o.status, o.progress, o.subtitle_path, o.subtitle_url, o.error_code, o.error_message, o.results::text AS results,
+                    o.updated_at
+                FROM outputs o
                 """,
-            order: "s.created_at DESC, s.id DESC, o.input_index DESC",
-            pageOrder: "page.step_created_at DESC, page.step_id DESC, page.input_index DESC", rows: Self.pageSize(limit) + 1,
+            order: "o.created_at DESC, o.step_id DESC, o.input_index DESC",
+            pageOrder: "page.created_at DESC, page.step_id DESC, page.input_index DESC", rows: Self.pageSize(limit) + 1,
             outerColumns: """
-                page.step_created_at, page.step_id, page.job_id, page.step_name, page.input_index, page.job_input_index, page.input_url,
-                    page.status, page.progress, page.subtitle_path, page.subtitle_url, page.error_code, page.error_message, page.results,
-                    page.updated_at
-                """
+                page.created_at, page.step_id, s.job_id, s.name, page.input_index, page.job_input_index, page.input_url, page.status,
+                    page.progress, page.subtitle_path, page.subtitle_url, page.error_code, page.error_message, page.results, page.updated_at
+                """,
+            outerJoins: " JOIN steps s ON s.id = page.step_id"
         )
-        if let jobId = filter.jobId { statement.require("s.job_id = \(jobId)") }
-        if let stepId = filter.stepId { statement.require("s.id = \(stepId)") }
-        if let input = filter.input { statement.require("coalesce(o.job_input_index, o.input_index) = \(input)") }
+        // One branch per status, each an ordered scan of (status, created_at, …).
+        let statuses = Array(Set(filter.statuses.map(\.rawValue))).sorted()
+        statement.oneOf(statuses, each: { "o.status = \($0)" }, any: "o.status = ANY(\(statuses))")
+        if let jobId = filter.jobId { statement.require("o.step_id IN (SELECT id FROM steps WHERE job_id = \(jobId))") }
+        if let stepId = filter.stepId { statement.require("o.step_id = \(stepId)") }
+        if let input = filter.input {
+            // Spelled on the plain columns (rows stored before workflows have no job_input_index),
+            // so the planner estimates it from their statistics.
+            statement.require("(o.job_input_index = \(input) OR (o.job_input_index IS NULL AND o.input_index = \(input)))")
+        }
         if let language = filter.language {
             // Containment in the stored array of SubtitleFile: any file (recognition or
             // translation) in that language.
             statement.require("o.results @> \(Self.languageMatch(language))::jsonb")
         }
-        // Not an index of its own: the status is a filter on the steps read newest first.
-        let statuses = Array(Set(filter.statuses.map(\.rawValue))).sorted()
-        if statuses.count == 1 {
-            statement.require("o.status = \(statuses[0])")
-        } else if statuses.count > 1 {
-            statement.require("o.status = ANY(\(statuses))")
-        }
         if let after {
-            // The first condition bounds the index scan on steps; the second breaks the tie within a step.
-            statement.require("(s.created_at, s.id) <= (\(after.stepCreatedAt), \(after.stepId))")
-            statement.require("(s.created_at, s.id, o.input_index) < (\(after.stepCreatedAt), \(after.stepId), \(after.inputIndex))")
+            statement.require("(o.created_at, o.step_id, o.input_index) < (\(after.createdAt), \(after.stepId), \(after.inputIndex))")
         }
         return statement.query
     }

@@ -14,8 +14,8 @@ import Postgres
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mpshook-bench",
-        abstract: "Helpers for deploy/bench/run.sh.",
-        subcommands: [Preload.self]
+        abstract: "Helpers for deploy/bench/run.sh and deploy/bench/api-queries.sh.",
+        subcommands: [Preload.self, Listings.self]
     )
 }
 
