@@ -178,6 +178,7 @@ let package = Package(
                 "Postgres",
                 "Correlation",
                 "Hashing",
+                "Redacting",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
                 .product(name: "NIOCore", package: "swift-nio"),

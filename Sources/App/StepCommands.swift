@@ -306,12 +306,13 @@ enum StepText {
         return lines
     }
 
-    /// The stored request, indented JSON, with query strings removed from every URL in it.
+    /// The stored request, indented JSON, with every secret removed by the API's one rule
+    /// (``StoredSecrets``: keys and `Sign` redacted, URLs without their query strings).
     static func request(_ stored: String) -> String {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(stored.utf8)),
-              let pretty = try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
-        else { return Redaction.text(stored) }
-        return Redaction.text(String(decoding: pretty, as: UTF8.self))
+        guard let value = StoredSecrets.json(stored), let pretty = try? APIJSON.encoder(pretty: true).encode(value) else {
+            return StoredSecrets.text(stored)
+        }
+        return String(decoding: pretty, as: UTF8.self)
     }
 
     static func list(_ steps: [StepSummary]) -> [String] {
@@ -466,7 +467,7 @@ enum StepsJSON {
             submitAttempts = step.submitAttempts
             errorCode = step.errorCode
             errorMessage = step.errorMessage
-            request = Self.json(StepText.request(detail.request))
+            request = StoredSecrets.json(detail.request)
             createdAt = step.createdAt
             updatedAt = step.updatedAt
             submittedAt = step.submittedAt
