@@ -49,15 +49,20 @@ public enum StepAction: Sendable, Hashable {
 
     /// Problems with the action's own arguments (a resolve's TaskId), as `field: message`.
     public var problems: [String] {
-        guard case .resolve(let taskId) = self else { return [] }
-        if taskId.isEmpty { return ["task id: must not be empty"] }
-        if taskId.count > Self.longestTaskId { return ["task id: must be at most \(Self.longestTaskId) characters"] }
+        guard case .resolve(let taskId) = self, let problem = Self.taskIdProblem(taskId) else { return [] }
+        return ["task id: " + problem]
+    }
+
+    /// What is wrong with `taskId` as a TaskId to attach, or nil.
+    public static func taskIdProblem(_ taskId: String) -> String? {
+        if taskId.isEmpty { return "must not be empty" }
+        if taskId.count > longestTaskId { return "must be at most \(longestTaskId) characters" }
         // MPS TaskIds are like `24000030-BatchTask-…`: printable, no spaces (a pasted line with
         // its neighbour or a newline is a mistake, not a TaskId).
         guard taskId.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7F }) else {
-            return ["task id: must be printable ASCII without spaces"]
+            return "must be printable ASCII without spaces"
         }
-        return []
+        return nil
     }
 
     /// Problems with who acts and why (the audit table's limits), as `field: message`.
@@ -68,17 +73,24 @@ public enum StepAction: Sendable, Hashable {
         } else if actor.count > longestActor {
             problems.append("actor: must be at most \(longestActor) characters")
         }
-        if reason.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
-            problems.append("reason: must not be empty")
-        } else if reason.count > longestReason {
-            problems.append("reason: must be at most \(longestReason) characters")
-        }
+        if let problem = reasonProblem(reason) { problems.append("reason: " + problem) }
         return problems
+    }
+
+    /// What is wrong with `reason` as the recorded why of any audited action (a step's, a job's
+    /// cancel, a notification's re-match or reapply, a redelivery), or nil: the audit table's
+    /// limits, and no NUL (PostgreSQL text cannot hold one).
+    public static func reasonProblem(_ reason: String) -> String? {
+        if reason.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { return "must not be empty" }
+        if reason.count > longestReason { return "must be at most \(longestReason) characters" }
+        if reason.unicodeScalars.contains("\u{0}") { return "must not contain NUL" }
+        return nil
     }
 
     static let longestTaskId = 200
     static let longestActor = 200
-    static let longestReason = 2000
+    /// The longest reason the audit table keeps.
+    public static let longestReason = 2000
 }
 
 /// Why a person's action on a step was refused (nothing was changed).
