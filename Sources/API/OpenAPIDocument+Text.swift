@@ -41,6 +41,52 @@ paths:
               schema:
                 type: string
   /v1/jobs:
+    get:
+      tags: [jobs]
+      operationId: listJobs
+      summary: Jobs, newest first (scope read).
+      description: |
+        Filters are AND-ed; `state` takes several values (repeated, or comma-separated).
+      parameters:
+        - name: state
+          in: query
+          description: Any of these job states.
+          style: form
+          explode: true
+          schema:
+            type: array
+            maxItems: 20
+            items:
+              $ref: "#/components/schemas/JobState"
+        - $ref: "#/components/parameters/WorkflowFilter"
+        - $ref: "#/components/parameters/CreatedSince"
+        - $ref: "#/components/parameters/CreatedUntil"
+        - $ref: "#/components/parameters/ClientReferenceFilter"
+        - name: taskId
+          in: query
+          description: Jobs with a step that has this MPS TaskId.
+          schema:
+            $ref: "#/components/schemas/FilterText"
+        - name: correlationId
+          in: query
+          description: Jobs with a step whose correlation id this is.
+          schema:
+            $ref: "#/components/schemas/FilterId"
+        - $ref: "#/components/parameters/ListCursor"
+        - $ref: "#/components/parameters/ListLimit"
+      responses:
+        "200":
+          description: A page of jobs.
+          content:
+            application/json:
+              schema:
+                $ref: "#/components/schemas/JobPage"
+        "400":
+          $ref: "#/components/responses/BadRequest"
+        "401":
+          $ref: "#/components/responses/Unauthorized"
+        "503":
+          $ref: "#/components/responses/Unavailable"
     post:
       tags: [jobs]
       operationId: createJob
@@ -110,6 +156,291 @@ paths:
           $ref: "#/components/responses/NotFound"
         "503":
           $ref: "#/components/responses/Unavailable"
+  /v1/steps:
+    get:
+      tags: [steps]
+      operationId: listSteps
+      summary: Steps, newest first (scope read).
+      description: |
+        Filters are AND-ed; `state` takes several values (repeated, or comma-separated). The
+        failed steps of the last hour: `state=failed&updatedSince=<an hour ago>` (a failed step
+        changes no more). The list is ordered by creation time whatever the filter.
+      parameters:
+        - name: state
+          in: query
+          description: Any of these step states.
+          style: form
+          explode: true
+          schema:
+            type: array
+            maxItems: 20
+            items:
+              $ref: "#/components/schemas/StepState"
+        - $ref: "#/components/parameters/WorkflowFilter"
+        - $ref: "#/components/parameters/JobIdFilter"
+        - name: name
+          in: query
+          description: The workflow step's name (`main` for a job created with a bare request).
+          schema:
+            $ref: "#/components/schemas/FilterText"
+        - $ref: "#/components/parameters/CreatedSince"
+        - $ref: "#/components/parameters/CreatedUntil"
+        - name: updatedSince
+          in: query
+          description: Last changed at or after this time.
+          schema:
+            $ref: "#/components/schemas/FilterTime"
+        - name: updatedUntil
+          in: query
+          description: Last changed before this time; not earlier than `updatedSince`.
+          schema:
+            $ref: "#/components/schemas/FilterTime"
+        - name: taskId
+          in: query
+          description: The step with this MPS TaskId.
+          schema:
+            $ref: "#/components/schemas/FilterText"
+        - name: correlationId
+          in: query
+          description: The step with this (current) correlation id.
+          schema:
+            $ref: "#/components/schemas/FilterId"
+        - $ref: "#/components/parameters/ClientReferenceFilter"
+        - name: errorCode
+          in: query
+          description: The step's error code (MPS's, or mpshook's such as `Abandoned`).
+          schema:
+            $ref: "#/components/schemas/FilterText"
+        - $ref: "#/components/parameters/ListCursor"
+        - $ref: "#/components/parameters/ListLimit"
+      responses:
+        "200":
+          description: A page of steps.
+          content:
+            application/json:
+              schema:
+                $ref: "#/components/schemas/StepPage"
+        "400":
+          $ref: "#/components/responses/BadRequest"
+        "401":
+          $ref: "#/components/responses/Unauthorized"
+        "503":
+          $ref: "#/components/responses/Unavailable"
+  /v1/steps/{id}:
+    get:
+      tags: [steps]
+      operationId: getStep
+      summary: A step, with its request (secrets removed), outputs, MPS calls, notifications and operator actions (scope read).
+      parameters:
+        - name: id
+          in: path
+          required: true
+          description: The step's id.
+          schema:
+            type: string
+      responses:
+        "200":
+          description: The step.
+          content:
+            application/json:
+              schema:
+                $ref: "#/components/schemas/StepDetail"
+        "400":
+          $ref: "#/components/responses/BadRequest"
+        "401":
+          $ref: "#/components/responses/Unauthorized"
+        "404":
+          $ref: "#/components/responses/NotFound"
+        "503":
+          $ref: "#/components/responses/Unavailable"
+  /v1/outputs:
+    get:
+      tags: [outputs]
+      operationId: listOutputs
+      summary: Outputs (one per step and input), newest step first (scope read).
+      description: |
+        Ordered by their step's creation time, then step id, then input (the last first).
+        Filters are AND-ed; `status` takes several values.
+      parameters:
+        - $ref: "#/components/parameters/JobIdFilter"
+        - $ref: "#/components/parameters/StepIdFilter"
+        - name: input
+          in: query
+          description: The job input's index (the same video across steps).
+          schema:
+            type: integer
+            minimum: 0
+            maximum: 2147483647
+        - name: language
+          in: query
+          description: Outputs with a subtitle file (recognition or translation) in this language.
+          schema:
+            type: string
+            minLength: 1
+            maxLength: 20
+            pattern: '^[^\u0000-\u001F\u007F-\u009F]+$'
+        - name: status
+          in: query
+          description: Any of these output statuses.
+          style: form
+          explode: true
+          schema:
+            type: array
+            maxItems: 20
+            items:
+              $ref: "#/components/schemas/OutputState"
+        - $ref: "#/components/parameters/ListCursor"
+        - $ref: "#/components/parameters/ListLimit"
+      responses:
+        "200":
+          description: A page of outputs.
+          content:
+            application/json:
+              schema:
+                $ref: "#/components/schemas/OutputPage"
+        "400":
+          $ref: "#/components/responses/BadRequest"
+        "401":
+          $ref: "#/components/responses/Unauthorized"
+        "503":
+          $ref: "#/components/responses/Unavailable"
+  /v1/notifications:
+    get:
+      tags: [notifications]
+      operationId: listNotifications
+      summary: Stored notifications (callbacks and polls), newest first (scope read).
+      description: |
+        Never the body or headers (`GET /v1/notifications/{id}` has them). A duplicate delivery
+        is not stored again (the door answers it from the first row), so no outcome names it.
+        `stepId` and `jobId` include notifications of attempts before a resubmit.
+      parameters:
+        - name: outcome
+          in: query
+          description: Any of these outcomes.
+          style: form
+          explode: true
+          schema:
+            type: array
+            maxItems: 20
+            items:
+              $ref: "#/components/schemas/NotificationOutcome"
+        - name: source
+          in: query
+          description: Where it came from.
+          schema:
+            $ref: "#/components/schemas/NotificationSource"
+        - $ref: "#/components/parameters/StepIdFilter"
+        - $ref: "#/components/parameters/JobIdFilter"
+        - name: taskId
+          in: query
+          description: Notifications about the step with this MPS TaskId.
+          schema:
+            $ref: "#/components/schemas/FilterText"
+        - name: correlationId
+          in: query
+          description: Notifications carrying this correlation id (an orphan's too).
+          schema:
+            $ref: "#/components/schemas/FilterId"
+        - name: receivedSince
+          in: query
+          description: Received at or after this time.
+          schema:
+            $ref: "#/components/schemas/FilterTime"
+        - name: receivedUntil
+          in: query
+          description: Received before this time; not earlier than `receivedSince`.
+          schema:
+            $ref: "#/components/schemas/FilterTime"
+        - $ref: "#/components/parameters/ListCursor"
+        - $ref: "#/components/parameters/ListLimit"
+      responses:
+        "200":
+          description: A page of notifications.
+          content:
+            application/json:
+              schema:
+                $ref: "#/components/schemas/NotificationPage"
+        "400":
+          $ref: "#/components/responses/BadRequest"
+        "401":
+          $ref: "#/components/responses/Unauthorized"
+        "503":
+          $ref: "#/components/responses/Unavailable"
+  /v1/notifications/{id}:
+    get:
+      tags: [notifications]
+      operationId: getNotification
+      summary: A stored notification with its body and headers, secrets removed (scope read).
+      parameters:
+        - name: id
+          in: path
+          required: true
+          description: The notification's id.
+          schema:
+            type: string
+      responses:
+        "200":
+          description: The notification.
+          content:
+            application/json:
+              schema:
+                $ref: "#/components/schemas/NotificationDetail"
+        "400":
+          $ref: "#/components/responses/BadRequest"
+        "401":
+          $ref: "#/components/responses/Unauthorized"
+        "404":
+          $ref: "#/components/responses/NotFound"
+        "503":
+          $ref: "#/components/responses/Unavailable"
+  /v1/attempts:
+    get:
+      tags: [attempts]
+      operationId: listAttempts
+      summary: Every MPS API call, newest first (scope read).
+      parameters:
+        - $ref: "#/components/parameters/StepIdFilter"
+        - $ref: "#/components/parameters/JobIdFilter"
+        - name: action
+          in: query
+          description: The API action (`BatchProcessMedia`, `DescribeBatchTaskDetail`).
+          schema:
+            $ref: "#/components/schemas/FilterText"
+        - name: errorClass
+          in: query
+          description: Failed calls of this class.
+          schema:
+            $ref: "#/components/schemas/AttemptErrorClass"
+        - name: errorCode
+          in: query
+          description: Failed calls with this error code.
+          schema:
+            $ref: "#/components/schemas/FilterText"
+        - name: startedSince
+          in: query
+          description: Started at or after this time.
+          schema:
+            $ref: "#/components/schemas/FilterTime"
+        - name: startedUntil
+          in: query
+          description: Started before this time; not earlier than `startedSince`.
+          schema:
+            $ref: "#/components/schemas/FilterTime"
+        - $ref: "#/components/parameters/ListCursor"
+        - $ref: "#/components/parameters/ListLimit"
+      responses:
+        "200":
+          description: A page of MPS API calls.
+          content:
+            application/json:
+              schema:
+                $ref: "#/components/schemas/AttemptPage"
+        "400":
+          $ref: "#/components/responses/BadRequest"
+        "401":
+          $ref: "#/components/responses/Unauthorized"
+        "503":
+          $ref: "#/components/responses/Unavailable"
 components:
   securitySchemes:
     bearerAuth:
@@ -124,6 +455,59 @@ components:
       description: The job's id.
       schema:
         type: string
+    ListCursor:
+      name: cursor
+      in: query
+      description: The `nextCursor` of the previous page of the same list.
+      schema:
+        type: string
+        minLength: 1
+        maxLength: 200
+    ListLimit:
+      name: limit
+      in: query
+      description: The most rows in the page.
+      schema:
+        type: integer
+        minimum: 1
+        maximum: 200
+        default: 50
+    WorkflowFilter:
+      name: workflow
+      in: query
+      description: Any version of the stored workflow of this name.
+      schema:
+        $ref: "#/components/schemas/FilterText"
+    JobIdFilter:
+      name: jobId
+      in: query
+      description: Only this job's.
+      schema:
+        $ref: "#/components/schemas/FilterId"
+    StepIdFilter:
+      name: stepId
+      in: query
+      description: Only this step's.
+      schema:
+        $ref: "#/components/schemas/FilterId"
+    ClientReferenceFilter:
+      name: clientReference
+      in: query
+      description: Only the job with this client reference (and its steps).
+      schema:
+        $ref: "#/components/schemas/FilterText"
+    CreatedSince:
+      name: createdSince
+      in: query
+      description: Created at or after this time.
+      schema:
+        $ref: "#/components/schemas/FilterTime"
+    CreatedUntil:
+      name: createdUntil
+      in: query
+      description: Created before this time; not earlier than `createdSince`.
+      schema:
+        $ref: "#/components/schemas/FilterTime"
   responses:
     BadRequest:
       description: A parameter or the body is not acceptable; `errors` names each.
@@ -437,6 +821,451 @@ components:
                       type: array
                       items:
                         $ref: "#/components/schemas/SubtitleFile"
+    FilterText:
+      type: string
+      description: 1-200 characters, no control characters.
+      minLength: 1
+      maxLength: 200
+      pattern: '^[^\u0000-\u001F\u007F-\u009F]+$'
+    FilterId:
+      type: string
+      format: uuid
+      maxLength: 36
+    FilterTime:
+      type: string
+      format: date-time
+      description: RFC 3339, e.g. `2026-12-02T04:00:00Z`.
+      maxLength: 40
+    WorkflowVersionRef:
+      type: object
+      required: [name, version]
+      properties:
+        name:
+          type: string
+        version:
+          type: integer
+    JobListItem:
+      type: object
+      required: [id, state, createdAt, updatedAt]
+      properties:
+        id:
+          type: string
+        state:
+          $ref: "#/components/schemas/JobState"
+        clientReference:
+          type: string
+        workflow:
+          $ref: "#/components/schemas/WorkflowVersionRef"
+        createdAt:
+          type: string
+          format: date-time
+        updatedAt:
+          type: string
+          format: date-time
+        finishedAt:
+          type: string
+          format: date-time
+    JobPage:
+      type: object
+      required: [items]
+      properties:
+        items:
+          type: array
+          items:
+            $ref: "#/components/schemas/JobListItem"
+        nextCursor:
+          type: string
+          description: Present when there is a next page.
+    StepListItem:
+      type: object
+      required: [id, jobId, name, run, state, correlationId, submitAttempts, createdAt, updatedAt]
+      properties:
+        id:
+          type: string
+        jobId:
+          type: string
+        workflow:
+          $ref: "#/components/schemas/WorkflowVersionRef"
+        name:
+          type: string
+        item:
+          type: string
+        run:
+          type: integer
+        state:
+          $ref: "#/components/schemas/StepState"
+        correlationId:
+          type: string
+        taskId:
+          type: string
+        submitAttempts:
+          type: integer
+        errorCode:
+          type: string
+        errorMessage:
+          type: string
+        createdAt:
+          type: string
+          format: date-time
+        updatedAt:
+          type: string
+          format: date-time
+        submittedAt:
+          type: string
+          format: date-time
+        finishedAt:
+          type: string
+          format: date-time
+    StepPage:
+      type: object
+      required: [items]
+      properties:
+        items:
+          type: array
+          items:
+            $ref: "#/components/schemas/StepListItem"
+        nextCursor:
+          type: string
+          description: Present when there is a next page.
+    StepOutput:
+      type: object
+      description: One output of a step; the input URL without its query string (signed URLs carry credentials there).
+      required: [inputIndex, jobInputIndex, inputUrl, status, progress, files, updatedAt]
+      properties:
+        inputIndex:
+          type: integer
+        jobInputIndex:
+          type: integer
+        inputUrl:
+          type: string
+        status:
+          $ref: "#/components/schemas/OutputState"
+        progress:
+          type: integer
+        subtitlePath:
+          type: string
+        subtitleUrl:
+          type: string
+        errorCode:
+          type: string
+        errorMessage:
+          type: string
+        files:
+          type: array
+          items:
+            $ref: "#/components/schemas/SubtitleFile"
+        updatedAt:
+          type: string
+          format: date-time
+    AttemptErrorClass:
+      type: string
+      description: final (do not retry), retryable (certainly not run), ambiguous (may have run).
+      enum: [final, retryable, ambiguous]
+    NotificationSource:
+      type: string
+      description: callback (MPS called the NotifyUrl) or poll (the reconciler asked MPS).
+      enum: [callback, poll]
+    NotificationOutcome:
+      type: string
+      description: |
+        pending (stored, not applied yet), applied, orphan (its correlation id matches no step),
+        unsupported (an event type not applied), failed (applying it failed; see applyError).
+      enum: [pending, applied, orphan, unsupported, failed]
+    OperatorAction:
+      type: object
+      description: A person's action on a step, as recorded.
+      required: [id, at, actor, action, reason]
+      properties:
+        id:
+          type: integer
+        at:
+          type: string
+          format: date-time
+        actor:
+          type: string
+          description: "`key:<name>/<id>` for an API key, the login name for the command line."
+        action:
+          type: string
+          description: resolve, resubmit or abandon.
+        reason:
+          type: string
+        before:
+          type: object
+          description: The step's fields the action may change and its job's state (camelCase), before.
+        after:
+          type: object
+          description: The same, after.
+    StepDetail:
+      type: object
+      required:
+        [id, jobId, jobState, name, run, parents, state, correlationId, sessionContext, submitAttempts, createdAt, updatedAt,
+         nextAttemptAt, polls, outputs, attempts, notifications, actions]
+      properties:
+        id:
+          type: string
+        jobId:
+          type: string
+        jobState:
+          $ref: "#/components/schemas/JobState"
+        workflow:
+          $ref: "#/components/schemas/WorkflowVersionRef"
+        name:
+          type: string
+        item:
+          type: string
+        run:
+          type: integer
+        parents:
+          type: array
+          items:
+            type: string
+        state:
+          $ref: "#/components/schemas/StepState"
+        correlationId:
+          type: string
+        sessionContext:
+          type: string
+        taskId:
+          type: string
+        submitAttempts:
+          type: integer
+        errorCode:
+          type: string
+        errorMessage:
+          type: string
+        createdAt:
+          type: string
+          format: date-time
+        updatedAt:
+          type: string
+          format: date-time
+        submittedAt:
+          type: string
+          format: date-time
+        finishedAt:
+          type: string
+          format: date-time
+        nextAttemptAt:
+          type: string
+          format: date-time
+        polls:
+          type: integer
+        lastPolledAt:
+          type: string
+          format: date-time
+        nextPollAt:
+          type: string
+          format: date-time
+        request:
+          type: object
+          description: |
+            The `BatchProcessMedia` body as the step keeps it, secrets removed: `NotifyKey`,
+            S3 keys and `Sign` shown as `<redacted>`, every URL without its query, fragment and
+            userinfo. At send time mpshook adds `SessionContext` (this step's) and the
+            `TaskNotifyConfig` target (`NotifyUrl` with the step's token, `NotifyKey`), never stored.
+        outputs:
+          type: array
+          items:
+            $ref: "#/components/schemas/StepOutput"
+        attempts:
+          type: array
+          description: Every MPS API call made for it, oldest first.
+          items:
+            type: object
+            required: [action, latencyMs, startedAt]
+            properties:
+              action:
+                type: string
+              requestId:
+                type: string
+              errorCode:
+                type: string
+              errorClass:
+                $ref: "#/components/schemas/AttemptErrorClass"
+              httpStatus:
+                type: integer
+              latencyMs:
+                type: integer
+              startedAt:
+                type: string
+                format: date-time
+        notifications:
+          type: array
+          description: Every notification for it (and for its attempts before a resubmit), oldest first.
+          items:
+            type: object
+            required: [id, receivedAt, source, eventType, outcome, currentAttempt]
+            properties:
+              id:
+                type: integer
+              receivedAt:
+                type: string
+                format: date-time
+              source:
+                $ref: "#/components/schemas/NotificationSource"
+              eventType:
+                type: string
+              outcome:
+                $ref: "#/components/schemas/NotificationOutcome"
+              applyError:
+                type: string
+              correlationId:
+                type: string
+              currentAttempt:
+                type: boolean
+                description: False for a notification of an attempt before a resubmit.
+        actions:
+          type: array
+          description: Every operator action on it, oldest first.
+          items:
+            $ref: "#/components/schemas/OperatorAction"
+    OutputListItem:
+      type: object
+      required: [jobId, stepId, step, inputIndex, jobInputIndex, inputUrl, status, progress, files, updatedAt]
+      properties:
+        jobId:
+          type: string
+        stepId:
+          type: string
+        step:
+          type: string
+          description: The step's name in the workflow.
+        inputIndex:
+          type: integer
+        jobInputIndex:
+          type: integer
+        inputUrl:
+          type: string
+          description: Without its query string (signed URLs carry credentials there).
+        status:
+          $ref: "#/components/schemas/OutputState"
+        progress:
+          type: integer
+        subtitlePath:
+          type: string
+        subtitleUrl:
+          type: string
+        errorCode:
+          type: string
+        errorMessage:
+          type: string
+        files:
+          type: array
+          items:
+            $ref: "#/components/schemas/SubtitleFile"
+        updatedAt:
+          type: string
+          format: date-time
+    OutputPage:
+      type: object
+      required: [items]
+      properties:
+        items:
+          type: array
+          items:
+            $ref: "#/components/schemas/OutputListItem"
+        nextCursor:
+          type: string
+          description: Present when there is a next page.
+    Notification:
+      type: object
+      required: [id, receivedAt, source, eventType, outcome, applyAttempts]
+      properties:
+        id:
+          type: integer
+        receivedAt:
+          type: string
+          format: date-time
+        source:
+          $ref: "#/components/schemas/NotificationSource"
+        eventType:
+          type: string
+        outcome:
+          $ref: "#/components/schemas/NotificationOutcome"
+        correlationId:
+          type: string
+        stepId:
+          type: string
+          description: The step whose current correlation id it carries (absent for an orphan or an earlier attempt's).
+        jobId:
+          type: string
+        taskId:
+          type: string
+        appliedAt:
+          type: string
+          format: date-time
+        applyError:
+          type: string
+        applyAttempts:
+          type: integer
+    NotificationDetail:
+      allOf:
+        - $ref: "#/components/schemas/Notification"
+        - type: object
+          required: [headers, body]
+          properties:
+            sessionContext:
+              type: string
+            sourceAddress:
+              type: string
+              description: The client address as the trusted proxy reported it.
+            headers:
+              type: object
+              description: The request headers kept (lower-case names); never credentials, no URL query.
+              additionalProperties:
+                type: string
+            body:
+              description: |
+                MPS's JSON body with secrets removed (`NotifyKey`, S3 keys and `Sign` shown as
+                `<redacted>`, every URL without its query); a string when it is not JSON.
+    NotificationPage:
+      type: object
+      required: [items]
+      properties:
+        items:
+          type: array
+          items:
+            $ref: "#/components/schemas/Notification"
+        nextCursor:
+          type: string
+          description: Present when there is a next page.
+    Attempt:
+      type: object
+      required: [id, action, latencyMs, startedAt]
+      properties:
+        id:
+          type: integer
+        stepId:
+          type: string
+          description: Absent for a call made for no step.
+        jobId:
+          type: string
+        action:
+          type: string
+        requestId:
+          type: string
+        errorCode:
+          type: string
+        errorClass:
+          $ref: "#/components/schemas/AttemptErrorClass"
+        httpStatus:
+          type: integer
+        latencyMs:
+          type: integer
+        startedAt:
+          type: string
+          format: date-time
+    AttemptPage:
+      type: object
+      required: [items]
+      properties:
+        items:
+          type: array
+          items:
+            $ref: "#/components/schemas/Attempt"
+        nextCursor:
+          type: string
+          description: Present when there is a next page.
 
 """#
 }

@@ -7,6 +7,7 @@ public import Store
 public struct RESTAPI: Sendable {
     let keys: any APIKeyVerifying
     let jobs: JobsController
+    let reads: ReadRoutes
 
     /// `keys` checks presented API keys (the product's is an ``APIKeyStore`` on `client`).
     public init(
@@ -15,6 +16,7 @@ public struct RESTAPI: Sendable {
     ) {
         self.keys = keys ?? APIKeyStore(client: client)
         self.jobs = JobsController(configuration: jobs, client: client, catalog: catalog, callbacks: callbacks)
+        self.reads = ReadRoutes(client: client, catalog: catalog)
     }
 
     /// Adds the routes to `router`; returns them (method and path template each).
@@ -24,6 +26,7 @@ public struct RESTAPI: Sendable {
         router.get("openapi.yaml") { _, _ in OpenAPIDocument.response }
         routes.recordOpen(.get, "/openapi.yaml")
         jobs.register(on: routes)
+        reads.register(on: routes)
         return routes.operations
     }
 }

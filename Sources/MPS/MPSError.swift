@@ -5,7 +5,7 @@
 /// unknown codes are never called retryable.
 public struct MPSError: Error, Sendable, CustomStringConvertible {
     /// What a caller may do after this error.
-    public enum ErrorClass: String, Sendable, Hashable {
+    public enum ErrorClass: String, Sendable, Hashable, CaseIterable, Codable {
         /// The request was refused and would be refused again (bad parameters, credentials,
         /// permissions). Do not retry; fix the cause.
         case final

@@ -1,0 +1,57 @@
+import Foundation
+import Store
+
+/// What every list route reads the same way: free-text filters, time ranges and cursors.
+extension QueryReader {
+    /// The parameters every list takes.
+    static let paging: Set<String> = ["cursor", "limit"]
+
+    /// A free-text filter (a TaskId, a name, an error code): 1 to `maximumLength` characters,
+    /// none of them a control character (a NUL would be cut off by libpq, silently changing the
+    /// filter).
+    func text(_ name: String, maximumLength: Int = QueryReader.maximumLength) throws(APIProblem) -> String? {
+        guard let value = try string(name, maximumLength: maximumLength) else { return nil }
+        guard !value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+            throw .invalidParameter(name, "must not contain control characters")
+        }
+        return value
+    }
+
+    /// The times `since` (at or after) and `until` (before); both RFC 3339, `since` not after
+    /// `until` (else a 400 naming `until`).
+    func timeRange(since: String, until: String) throws(APIProblem) -> (since: Date?, until: Date?) {
+        let start = try time(since)
+        let end = try time(until)
+        if let start, let end, start > end {
+            throw .invalidParameter(until, "earlier than \(since)")
+        }
+        return (start, end)
+    }
+
+    /// The place `cursor` names in `list`, whose rows have UUIDs; nil when absent.
+    func position(in list: String) throws(APIProblem) -> ListPosition<UUID>? {
+        guard let text = try string("cursor") else { return nil }
+        let cursor = try PageCursor.parse(text, list: list)
+        guard let id = UUID(uuidString: cursor.id) else { throw .invalidParameter("cursor", "not a cursor this API gave") }
+        return ListPosition(time: cursor.time, id: id)
+    }
+
+    /// The place `cursor` names in `list`, whose rows have integer ids; nil when absent.
+    func numberedPosition(in list: String) throws(APIProblem) -> ListPosition<Int64>? {
+        guard let text = try string("cursor") else { return nil }
+        let cursor = try PageCursor.parse(text, list: list)
+        guard let id = Int64(cursor.id) else { throw .invalidParameter("cursor", "not a cursor this API gave") }
+        return ListPosition(time: cursor.time, id: id)
+    }
+}
+
+extension PageCursor {
+    /// The cursor of the page after `position` in `list`.
+    static func after(_ position: ListPosition<UUID>, in list: String) -> String {
+        PageCursor(list: list, time: position.time, id: APIJSON.id(position.id)).text
+    }
+
+    static func after(_ position: ListPosition<Int64>, in list: String) -> String {
+        PageCursor(list: list, time: position.time, id: String(position.id)).text
+    }
+}
