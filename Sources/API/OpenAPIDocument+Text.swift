@@ -441,6 +441,168 @@ paths:
           $ref: "#/components/responses/Unauthorized"
         "503":
           $ref: "#/components/responses/Unavailable"
+  /v1/workflows:
+    get:
+      tags: [workflows]
+      operationId: listWorkflows
+      summary: Stored workflows, each once with its latest version, most recently changed first (scope read).
+      parameters:
+        - $ref: "#/components/parameters/ListCursor"
+        - $ref: "#/components/parameters/ListLimit"
+      responses:
+        "200":
+          description: A page of workflows.
+          content:
+            application/json:
+              schema:
+                $ref: "#/components/schemas/WorkflowPage"
+        "400":
+          $ref: "#/components/responses/BadRequest"
+        "401":
+          $ref: "#/components/responses/Unauthorized"
+        "503":
+          $ref: "#/components/responses/Unavailable"
+  /v1/workflows/validate:
+    post:
+      tags: [workflows]
+      operationId: validateWorkflow
+      summary: Check a workflow definition as `serve` would store it; nothing is stored (scope read).
+      description: |
+        The body is a definition as a workflow file holds it: YAML (`application/yaml`,
+        `application/x-yaml` or `text/yaml`) or JSON (`application/json`), UTF-8, at most 256 KiB.
+        A valid one is answered 200 with what would be stored; one with problems 422 with every
+        problem in `errors`, each at its place: `steps.<step>.<path>` inside a step, the path in
+        the definition otherwise (`name`, `params.languages`), empty for the text as a whole.
+      requestBody:
+        required: true
+        content:
+          application/yaml:
+            schema:
+              type: string
+          application/x-yaml:
+            schema:
+              type: string
+          text/yaml:
+            schema:
+              type: string
+          application/json:
+            schema:
+              type: object
+      responses:
+        "200":
+          description: The definition is valid.
+          content:
+            application/json:
+              schema:
+                $ref: "#/components/schemas/WorkflowValidation"
+        "400":
+          $ref: "#/components/responses/BadRequest"
+        "401":
+          $ref: "#/components/responses/Unauthorized"
+        "413":
+          $ref: "#/components/responses/TooLarge"
+        "415":
+          $ref: "#/components/responses/UnsupportedMediaType"
+        "422":
+          description: The definition has problems; `errors` lists every one at its place.
+          content:
+            application/problem+json:
+              schema:
+                $ref: "#/components/schemas/Problem"
+  /v1/workflows/{name}:
+    get:
+      tags: [workflows]
+      operationId: getWorkflow
+      summary: The latest version of a stored workflow (scope read).
+      description: |
+        A workflow named `validate` is the exception: `/v1/workflows/validate` is the validate
+        route's path, so its versions are read with `/v1/workflows/validate/versions/{version}`.
+      parameters:
+        - $ref: "#/components/parameters/WorkflowName"
+      responses:
+        "200":
+          description: The latest version, as stored.
+          content:
+            application/json:
+              schema:
+                $ref: "#/components/schemas/WorkflowVersion"
+        "401":
+          $ref: "#/components/responses/Unauthorized"
+        "404":
+          $ref: "#/components/responses/NotFound"
+        "503":
+          $ref: "#/components/responses/Unavailable"
+  /v1/workflows/{name}/versions/{version}:
+    get:
+      tags: [workflows]
+      operationId: getWorkflowVersion
+      summary: One stored version of a workflow (scope read).
+      parameters:
+        - $ref: "#/components/parameters/WorkflowName"
+        - name: version
+          in: path
+          required: true
+          description: The version number.
+          schema:
+            type: integer
+            minimum: 1
+            maximum: 2147483647
+      responses:
+        "200":
+          description: The version, as stored.
+          content:
+            application/json:
+              schema:
+                $ref: "#/components/schemas/WorkflowVersion"
+        "401":
+          $ref: "#/components/responses/Unauthorized"
+        "404":
+          $ref: "#/components/responses/NotFound"
+        "503":
+          $ref: "#/components/responses/Unavailable"
+  /v1/stats:
+    get:
+      tags: [stats]
+      operationId: getStats
+      summary: Counts, rates, error codes, callback latency and processed media over a window (scope read).
+      description: |
+        Jobs and steps are counted by when they were created and the state they are in now,
+        notifications by when they were received and their outcome now, in buckets aligned to
+        whole UTC minutes, hours or days (the first may start before the window; only rows inside
+        it count). A window holds at most 1440 buckets: `window=2d&bucket=minute` is refused
+        (400 at `bucket`). Error codes: steps created, MPS calls started in the window, the ten
+        most frequent. Callback latency and media: the steps that finished in the window.
+      parameters:
+        - name: window
+          in: query
+          description: How far back from `until`, 1 minute to 31 days (`15m`, `24h`, `7d`); default `24h`.
+          schema:
+            type: string
+            maxLength: 10
+            pattern: "^(([1-9]|[12][0-9]|3[01])d|([1-9]|[1-9][0-9]|[1-6][0-9]{2}|7[0-3][0-9]|74[0-4])h|([1-9]|[1-9][0-9]{1,3}|[1-3][0-9]{4}|4[0-3][0-9]{3}|44[0-5][0-9]{2}|446[0-3][0-9]|44640)m)$"
+        - name: bucket
+          in: query
+          description: The bucket width; default `minute` up to a 2-hour window, `hour` up to 7 days, else `day`.
+          schema:
+            $ref: "#/components/schemas/StatsBucket"
+        - name: until
+          in: query
+          description: The window's end (excluded), from 1971 to 9999; default now.
+          schema:
+            $ref: "#/components/schemas/FilterTime"
+      responses:
+        "200":
+          description: The stats of the window.
+          content:
+            application/json:
+              schema:
+                $ref: "#/components/schemas/Stats"
+        "400":
+          $ref: "#/components/responses/BadRequest"
+        "401":
+          $ref: "#/components/responses/Unauthorized"
+        "503":
+          $ref: "#/components/responses/Unavailable"
 components:
   securitySchemes:
     bearerAuth:
@@ -508,6 +670,13 @@ components:
       description: Created before this time; not earlier than `createdSince`.
       schema:
         $ref: "#/components/schemas/FilterTime"
+    WorkflowName:
+      name: name
+      in: path
+      required: true
+      description: The workflow's name.
+      schema:
+        $ref: "#/components/schemas/WorkflowName"
   responses:
     BadRequest:
       description: A parameter or the body is not acceptable; `errors` names each.
@@ -1266,6 +1435,330 @@ components:
         nextCursor:
           type: string
           description: Present when there is a next page.
+    WorkflowName:
+      type: string
+      minLength: 1
+      maxLength: 100
+      pattern: "^[A-Za-z0-9._-]{1,100}$"
+    WorkflowSummary:
+      type: object
+      required: [name, latestVersion, versions, contentHash, createdAt, updatedAt]
+      properties:
+        name:
+          type: string
+        latestVersion:
+          type: integer
+        versions:
+          type: integer
+          description: How many versions are stored.
+        contentHash:
+          type: string
+          description: The latest version's SHA-256 of its canonical JSON (hex).
+        createdAt:
+          type: string
+          format: date-time
+          description: When the first version was stored.
+        updatedAt:
+          type: string
+          format: date-time
+          description: When the latest version was stored.
+    WorkflowPage:
+      type: object
+      required: [items]
+      properties:
+        items:
+          type: array
+          items:
+            $ref: "#/components/schemas/WorkflowSummary"
+        nextCursor:
+          type: string
+          description: Present when there is a next page.
+    WorkflowVersion:
+      type: object
+      required: [name, version, contentHash, createdAt, canonical, definition, source]
+      properties:
+        name:
+          type: string
+        version:
+          type: integer
+        contentHash:
+          type: string
+          description: SHA-256 (hex) of `canonical`.
+        createdAt:
+          type: string
+          format: date-time
+        sourceFile:
+          type: string
+          description: The file it was loaded from, when it was.
+        canonical:
+          type: string
+          description: The canonical JSON as stored, what jobs of this version run.
+        definition:
+          type: object
+          description: "`canonical`, as JSON."
+        source:
+          type: string
+          description: The file as written (YAML or JSON).
+    WorkflowValidation:
+      type: object
+      required: [valid, name, steps, contentHash, canonical]
+      properties:
+        valid:
+          type: boolean
+          const: true
+        name:
+          type: string
+        version:
+          type: integer
+          description: The version the definition names; absent, it would be stored as the next free one.
+        steps:
+          type: array
+          items:
+            type: string
+        contentHash:
+          type: string
+          description: The hash it would be stored under (SHA-256 of `canonical`, hex).
+        canonical:
+          type: string
+    StatsBucket:
+      type: string
+      enum: [minute, hour, day]
+    JobStateCounts:
+      type: object
+      additionalProperties: false
+      required: [running, succeeded, partially_failed, failed, cancelled]
+      properties:
+        running:
+          type: integer
+          minimum: 0
+        succeeded:
+          type: integer
+          minimum: 0
+        partially_failed:
+          type: integer
+          minimum: 0
+        failed:
+          type: integer
+          minimum: 0
+        cancelled:
+          type: integer
+          minimum: 0
+    StepStateCounts:
+      type: object
+      additionalProperties: false
+      required: [pending, submitting, submitted, submit_unknown, succeeded, partially_failed, failed, lost]
+      properties:
+        pending:
+          type: integer
+          minimum: 0
+        submitting:
+          type: integer
+          minimum: 0
+        submitted:
+          type: integer
+          minimum: 0
+        submit_unknown:
+          type: integer
+          minimum: 0
+        succeeded:
+          type: integer
+          minimum: 0
+        partially_failed:
+          type: integer
+          minimum: 0
+        failed:
+          type: integer
+          minimum: 0
+        lost:
+          type: integer
+          minimum: 0
+    NotificationOutcomeCounts:
+      type: object
+      additionalProperties: false
+      required: [pending, applied, orphan, unsupported, failed]
+      properties:
+        pending:
+          type: integer
+          minimum: 0
+        applied:
+          type: integer
+          minimum: 0
+        orphan:
+          type: integer
+          minimum: 0
+        unsupported:
+          type: integer
+          minimum: 0
+        failed:
+          type: integer
+          minimum: 0
+    JobStateRates:
+      type: object
+      additionalProperties: false
+      required: [running, succeeded, partially_failed, failed, cancelled]
+      properties:
+        running:
+          type: number
+        succeeded:
+          type: number
+        partially_failed:
+          type: number
+        failed:
+          type: number
+        cancelled:
+          type: number
+    StepStateRates:
+      type: object
+      additionalProperties: false
+      required: [pending, submitting, submitted, submit_unknown, succeeded, partially_failed, failed, lost]
+      properties:
+        pending:
+          type: number
+        submitting:
+          type: number
+        submitted:
+          type: number
+        submit_unknown:
+          type: number
+        succeeded:
+          type: number
+        partially_failed:
+          type: number
+        failed:
+          type: number
+        lost:
+          type: number
+    NotificationOutcomeRates:
+      type: object
+      additionalProperties: false
+      required: [pending, applied, orphan, unsupported, failed]
+      properties:
+        pending:
+          type: number
+        applied:
+          type: number
+        orphan:
+          type: number
+        unsupported:
+          type: number
+        failed:
+          type: number
+    StatsErrorCount:
+      type: object
+      required: [code, count]
+      properties:
+        action:
+          type: string
+          description: The MPS API action (calls only).
+        code:
+          type: string
+        count:
+          type: integer
+    Stats:
+      type: object
+      required: [since, until, bucket, bucketSeconds, buckets, totals, ratesPerMinute, topErrors, callbackLatency, needAttention, media]
+      properties:
+        since:
+          type: string
+          format: date-time
+        until:
+          type: string
+          format: date-time
+        bucket:
+          $ref: "#/components/schemas/StatsBucket"
+        bucketSeconds:
+          type: integer
+        buckets:
+          type: array
+          description: Every bucket the window touches, oldest first; every state present in each.
+          items:
+            type: object
+            required: [start, jobs, steps, notifications]
+            properties:
+              start:
+                type: string
+                format: date-time
+              jobs:
+                $ref: "#/components/schemas/JobStateCounts"
+              steps:
+                $ref: "#/components/schemas/StepStateCounts"
+              notifications:
+                $ref: "#/components/schemas/NotificationOutcomeCounts"
+        totals:
+          type: object
+          required: [jobs, steps, notifications]
+          properties:
+            jobs:
+              $ref: "#/components/schemas/JobStateCounts"
+            steps:
+              $ref: "#/components/schemas/StepStateCounts"
+            notifications:
+              $ref: "#/components/schemas/NotificationOutcomeCounts"
+        ratesPerMinute:
+          type: object
+          description: The totals per minute of the window.
+          required: [jobs, steps, notifications]
+          properties:
+            jobs:
+              $ref: "#/components/schemas/JobStateRates"
+            steps:
+              $ref: "#/components/schemas/StepStateRates"
+            notifications:
+              $ref: "#/components/schemas/NotificationOutcomeRates"
+        topErrors:
+          type: object
+          required: [steps, calls]
+          properties:
+            steps:
+              type: array
+              maxItems: 10
+              items:
+                $ref: "#/components/schemas/StatsErrorCount"
+            calls:
+              type: array
+              maxItems: 10
+              items:
+                $ref: "#/components/schemas/StatsErrorCount"
+        callbackLatency:
+          type: object
+          description: Seconds from a step's submission to its terminal report, over the steps that finished in the window; percentiles absent when none did.
+          required: [count]
+          properties:
+            count:
+              type: integer
+            p50Seconds:
+              type: number
+            p95Seconds:
+              type: number
+            p99Seconds:
+              type: number
+        needAttention:
+          type: object
+          description: Steps lost or submit_unknown now, whenever created.
+          required: [lost, submitUnknown]
+          properties:
+            lost:
+              type: integer
+            submitUnknown:
+              type: integer
+        media:
+          type: array
+          description: Seconds of media MPS reported (`Metadatas[i].Duration`) over the successful outputs, per workflow, subtitle kind and language; largest first.
+          items:
+            type: object
+            required: [kind, seconds, outputs]
+            properties:
+              workflow:
+                type: string
+                description: Absent for jobs created with a bare request.
+              kind:
+                type: string
+              language:
+                type: string
+              seconds:
+                type: number
+              outputs:
+                type: integer
 
 """#
 }

@@ -7,6 +7,8 @@ public import Store
 public struct RESTAPI: Sendable {
     let keys: any APIKeyVerifying
     let jobs: JobsController
+    let workflows: WorkflowsController
+    let stats: StatsController
     let reads: ReadRoutes
 
     /// `keys` checks presented API keys (the product's is an ``APIKeyStore`` on `client`).
@@ -16,6 +18,8 @@ public struct RESTAPI: Sendable {
     ) {
         self.keys = keys ?? APIKeyStore(client: client)
         self.jobs = JobsController(configuration: jobs, client: client, catalog: catalog, callbacks: callbacks)
+        self.workflows = WorkflowsController(client: client)
+        self.stats = StatsController(client: client)
         self.reads = ReadRoutes(client: client, catalog: catalog)
     }
 
@@ -26,6 +30,8 @@ public struct RESTAPI: Sendable {
         router.get("openapi.yaml") { _, _ in OpenAPIDocument.response }
         routes.recordOpen(.get, "/openapi.yaml")
         jobs.register(on: routes)
+        workflows.register(on: routes)
+        stats.register(on: routes)
         reads.register(on: routes)
         return routes.operations
     }
