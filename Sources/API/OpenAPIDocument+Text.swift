@@ -603,6 +603,190 @@ paths:
           $ref: "#/components/responses/Unauthorized"
         "503":
           $ref: "#/components/responses/Unavailable"
+  /v1/steps/{id}/resolve:
+    post:
+      tags: [steps]
+      operationId: resolveStep
+      summary: Attach the TaskId found in the MPS console to a submit_unknown or lost step (scope admin).
+      description: |
+        The step becomes `submitted` and the reconciler queries its task at once. Recorded in the
+        audit with the API key (`key:<name>/<id>`) and the reason; a refused action writes nothing.
+      parameters:
+        - $ref: "#/components/parameters/StepIdPath"
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              $ref: "#/components/schemas/ResolveStepBody"
+      responses:
+        "200":
+          $ref: "#/components/responses/StepActionDone"
+        "400":
+          $ref: "#/components/responses/BadRequest"
+        "401":
+          $ref: "#/components/responses/Unauthorized"
+        "403":
+          $ref: "#/components/responses/Forbidden"
+        "404":
+          $ref: "#/components/responses/NotFound"
+        "409":
+          description: The step's state does not allow it (the detail says why), or another step has this TaskId (`task-id-taken`).
+          content:
+            application/problem+json:
+              schema:
+                $ref: "#/components/schemas/Problem"
+        "413":
+          $ref: "#/components/responses/TooLarge"
+        "415":
+          $ref: "#/components/responses/UnsupportedMediaType"
+        "503":
+          $ref: "#/components/responses/Unavailable"
+  /v1/steps/{id}/resubmit:
+    post:
+      tags: [steps]
+      operationId: resubmitStep
+      summary: Submit a submit_unknown, lost or failed step again, as a new attempt with a new correlation id (scope admin).
+      description: |
+        MPS may already hold a task for the step: a new attempt can run its inputs twice. A
+        failed step is reopened only when no step was planned after it, never in a cancelled job;
+        a job that had ended runs again. Audited with the API key and the reason.
+      parameters:
+        - $ref: "#/components/parameters/StepIdPath"
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              $ref: "#/components/schemas/ActionReasonBody"
+      responses:
+        "200":
+          $ref: "#/components/responses/StepActionDone"
+        "400":
+          $ref: "#/components/responses/BadRequest"
+        "401":
+          $ref: "#/components/responses/Unauthorized"
+        "403":
+          $ref: "#/components/responses/Forbidden"
+        "404":
+          $ref: "#/components/responses/NotFound"
+        "409":
+          $ref: "#/components/responses/Conflict"
+        "413":
+          $ref: "#/components/responses/TooLarge"
+        "415":
+          $ref: "#/components/responses/UnsupportedMediaType"
+        "503":
+          $ref: "#/components/responses/Unavailable"
+  /v1/steps/{id}/abandon:
+    post:
+      tags: [steps]
+      operationId: abandonStep
+      summary: Give up on a pending, submitted, submit_unknown or lost step (scope admin).
+      description: |
+        The step fails (its unfinished outputs `FAIL` with code `Abandoned`), so its job goes on
+        (a branch on failure) or ends. Audited with the API key and the reason.
+      parameters:
+        - $ref: "#/components/parameters/StepIdPath"
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              $ref: "#/components/schemas/ActionReasonBody"
+      responses:
+        "200":
+          $ref: "#/components/responses/StepActionDone"
+        "400":
+          $ref: "#/components/responses/BadRequest"
+        "401":
+          $ref: "#/components/responses/Unauthorized"
+        "403":
+          $ref: "#/components/responses/Forbidden"
+        "404":
+          $ref: "#/components/responses/NotFound"
+        "409":
+          $ref: "#/components/responses/Conflict"
+        "413":
+          $ref: "#/components/responses/TooLarge"
+        "415":
+          $ref: "#/components/responses/UnsupportedMediaType"
+        "503":
+          $ref: "#/components/responses/Unavailable"
+  /v1/notifications/{id}/rematch:
+    post:
+      tags: [notifications]
+      operationId: rematchNotification
+      summary: Attach an orphan notification to a step and apply it (scope admin).
+      description: |
+        Only an `orphan` (its correlation id matched no step), and only to a step whose call was
+        made and that has not finished (submitting, submitted, submit_unknown, lost): the
+        notification takes the step's correlation id and is applied as its callback would have
+        been, at once. The answer's `outcome` is what the apply made of it (`applied`, or `failed`
+        with `applyError`). Audited with the API key and the reason. A `stepId` that names no step
+        is a 400 at `stepId`.
+      parameters:
+        - $ref: "#/components/parameters/NotificationIdPath"
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              $ref: "#/components/schemas/RematchNotificationBody"
+      responses:
+        "200":
+          $ref: "#/components/responses/NotificationActionDone"
+        "400":
+          $ref: "#/components/responses/BadRequest"
+        "401":
+          $ref: "#/components/responses/Unauthorized"
+        "403":
+          $ref: "#/components/responses/Forbidden"
+        "404":
+          $ref: "#/components/responses/NotFound"
+        "409":
+          $ref: "#/components/responses/Conflict"
+        "413":
+          $ref: "#/components/responses/TooLarge"
+        "415":
+          $ref: "#/components/responses/UnsupportedMediaType"
+        "503":
+          $ref: "#/components/responses/Unavailable"
+  /v1/notifications/{id}/reapply:
+    post:
+      tags: [notifications]
+      operationId: reapplyNotification
+      summary: Apply a failed notification again (scope admin).
+      description: |
+        Only a `failed` one. It is applied at once; the answer's `outcome` is what that made of
+        it. Audited with the API key and the reason.
+      parameters:
+        - $ref: "#/components/parameters/NotificationIdPath"
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              $ref: "#/components/schemas/ActionReasonBody"
+      responses:
+        "200":
+          $ref: "#/components/responses/NotificationActionDone"
+        "400":
+          $ref: "#/components/responses/BadRequest"
+        "401":
+          $ref: "#/components/responses/Unauthorized"
+        "403":
+          $ref: "#/components/responses/Forbidden"
+        "404":
+          $ref: "#/components/responses/NotFound"
+        "409":
+          $ref: "#/components/responses/Conflict"
+        "413":
+          $ref: "#/components/responses/TooLarge"
+        "415":
+          $ref: "#/components/responses/UnsupportedMediaType"
+        "503":
+          $ref: "#/components/responses/Unavailable"
 components:
   securitySchemes:
     bearerAuth:
@@ -677,6 +861,20 @@ components:
       description: The workflow's name.
       schema:
         $ref: "#/components/schemas/WorkflowName"
+    StepIdPath:
+      name: id
+      in: path
+      required: true
+      description: The step's id (a UUID; anything else is a 404).
+      schema:
+        type: string
+    NotificationIdPath:
+      name: id
+      in: path
+      required: true
+      description: The notification's id (a positive integer; anything else is a 404).
+      schema:
+        type: string
   responses:
     BadRequest:
       description: A parameter or the body is not acceptable; `errors` names each.
@@ -736,6 +934,18 @@ components:
         application/problem+json:
           schema:
             $ref: "#/components/schemas/Problem"
+    StepActionDone:
+      description: Done; the audit row and the step as it is now.
+      content:
+        application/json:
+          schema:
+            $ref: "#/components/schemas/StepActionResult"
+    NotificationActionDone:
+      description: Done; the audit row and the notification as it is now.
+      content:
+        application/json:
+          schema:
+            $ref: "#/components/schemas/NotificationActionResult"
   schemas:
     Problem:
       type: object
@@ -1759,6 +1969,82 @@ components:
                 type: number
               outputs:
                 type: integer
+    ActionReason:
+      type: string
+      description: Why (kept in the audit); 1-2000 characters, not only spaces.
+      minLength: 1
+      maxLength: 2000
+      pattern: "\\S"
+    ActionReasonBody:
+      type: object
+      additionalProperties: false
+      required: [reason]
+      properties:
+        reason:
+          $ref: "#/components/schemas/ActionReason"
+    ResolveStepBody:
+      type: object
+      additionalProperties: false
+      required: [taskId, reason]
+      properties:
+        taskId:
+          type: string
+          description: The TaskId MPS gave the step's task (printable ASCII, no spaces).
+          minLength: 1
+          maxLength: 200
+          pattern: "^[!-~]+$"
+        reason:
+          $ref: "#/components/schemas/ActionReason"
+    RematchNotificationBody:
+      type: object
+      additionalProperties: false
+      required: [stepId, reason]
+      properties:
+        stepId:
+          type: string
+          format: uuid
+          description: The step the notification is about.
+        reason:
+          $ref: "#/components/schemas/ActionReason"
+    StepStatus:
+      type: object
+      description: A step's state and what identifies its task.
+      required: [id, jobId, state, correlationId, sessionContext, submitAttempts]
+      properties:
+        id:
+          type: string
+        jobId:
+          type: string
+        state:
+          $ref: "#/components/schemas/StepState"
+        taskId:
+          type: string
+        correlationId:
+          type: string
+        sessionContext:
+          type: string
+        submitAttempts:
+          type: integer
+        errorCode:
+          type: string
+        errorMessage:
+          type: string
+    StepActionResult:
+      type: object
+      required: [action, step]
+      properties:
+        action:
+          $ref: "#/components/schemas/OperatorAction"
+        step:
+          $ref: "#/components/schemas/StepStatus"
+    NotificationActionResult:
+      type: object
+      required: [action, notification]
+      properties:
+        action:
+          $ref: "#/components/schemas/OperatorAction"
+        notification:
+          $ref: "#/components/schemas/Notification"
 
 """#
 }

@@ -7,6 +7,8 @@ public import Store
 public struct RESTAPI: Sendable {
     let keys: any APIKeyVerifying
     let jobs: JobsController
+    let stepActions: StepActionsController
+    let notificationActions: NotificationActionsController
     let workflows: WorkflowsController
     let stats: StatsController
     let reads: ReadRoutes
@@ -18,6 +20,8 @@ public struct RESTAPI: Sendable {
     ) {
         self.keys = keys ?? APIKeyStore(client: client)
         self.jobs = JobsController(configuration: jobs, client: client, catalog: catalog, callbacks: callbacks)
+        self.stepActions = StepActionsController(client: client, catalog: catalog)
+        self.notificationActions = NotificationActionsController(client: client, catalog: catalog)
         self.workflows = WorkflowsController(client: client)
         self.stats = StatsController(client: client)
         self.reads = ReadRoutes(client: client, catalog: catalog)
@@ -30,6 +34,8 @@ public struct RESTAPI: Sendable {
         router.get("openapi.yaml") { _, _ in OpenAPIDocument.response }
         routes.recordOpen(.get, "/openapi.yaml")
         jobs.register(on: routes)
+        stepActions.register(on: routes)
+        notificationActions.register(on: routes)
         workflows.register(on: routes)
         stats.register(on: routes)
         reads.register(on: routes)
