@@ -787,6 +787,83 @@ paths:
           $ref: "#/components/responses/UnsupportedMediaType"
         "503":
           $ref: "#/components/responses/Unavailable"
+  /v1/deliveries:
+    get:
+      tags: [deliveries]
+      operationId: listDeliveries
+      summary: The "job finished" webhook deliveries, newest first (scope read).
+      parameters:
+        - name: state
+          in: query
+          description: Any of these delivery states.
+          style: form
+          explode: true
+          schema:
+            type: array
+            maxItems: 20
+            items:
+              $ref: "#/components/schemas/DeliveryState"
+        - $ref: "#/components/parameters/JobIdFilter"
+        - $ref: "#/components/parameters/ListCursor"
+        - $ref: "#/components/parameters/ListLimit"
+      responses:
+        "200":
+          description: A page of deliveries.
+          content:
+            application/json:
+              schema:
+                $ref: "#/components/schemas/DeliveryPage"
+        "400":
+          $ref: "#/components/responses/BadRequest"
+        "401":
+          $ref: "#/components/responses/Unauthorized"
+        "503":
+          $ref: "#/components/responses/Unavailable"
+  /v1/deliveries/{id}/redeliver:
+    post:
+      tags: [deliveries]
+      operationId: redeliverDelivery
+      summary: Send a failed (or delivered) webhook again (scope admin).
+      description: |
+        Back to pending, due now, with the same `webhook-id` and body; its attempt counter
+        restarts (every earlier attempt stays recorded). Audited with the API key and the reason.
+        A delivery pending or being delivered already is a 409 (nothing to do).
+      parameters:
+        - name: id
+          in: path
+          required: true
+          description: The delivery's id, its `webhook-id` (a UUID; anything else is a 404).
+          schema:
+            type: string
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              $ref: "#/components/schemas/ActionReasonBody"
+      responses:
+        "200":
+          description: Put back to pending.
+          content:
+            application/json:
+              schema:
+                $ref: "#/components/schemas/Redelivery"
+        "400":
+          $ref: "#/components/responses/BadRequest"
+        "401":
+          $ref: "#/components/responses/Unauthorized"
+        "403":
+          $ref: "#/components/responses/Forbidden"
+        "404":
+          $ref: "#/components/responses/NotFound"
+        "409":
+          $ref: "#/components/responses/Conflict"
+        "413":
+          $ref: "#/components/responses/TooLarge"
+        "415":
+          $ref: "#/components/responses/UnsupportedMediaType"
+        "503":
+          $ref: "#/components/responses/Unavailable"
 components:
   securitySchemes:
     bearerAuth:
@@ -2045,6 +2122,59 @@ components:
           $ref: "#/components/schemas/OperatorAction"
         notification:
           $ref: "#/components/schemas/Notification"
+    DeliveryState:
+      type: string
+      description: pending (waiting for its next attempt), delivering, delivered (a 2xx came), failed (every attempt allowed failed, or the URL was refused).
+      enum: [pending, delivering, delivered, failed]
+    Delivery:
+      type: object
+      required: [id, jobId, url, state, attempts, nextAttemptAt, createdAt]
+      properties:
+        id:
+          type: string
+          description: Its `webhook-id`.
+        jobId:
+          type: string
+        url:
+          type: string
+          description: Where it goes, without query, fragment or userinfo.
+        state:
+          $ref: "#/components/schemas/DeliveryState"
+        attempts:
+          type: integer
+          description: Attempts made in this round (a redelivery starts a new one).
+        nextAttemptAt:
+          type: string
+          format: date-time
+        lastStatus:
+          type: integer
+          description: The last attempt's HTTP status; absent when no answer came.
+        lastError:
+          type: string
+        createdAt:
+          type: string
+          format: date-time
+        deliveredAt:
+          type: string
+          format: date-time
+    DeliveryPage:
+      type: object
+      required: [items]
+      properties:
+        items:
+          type: array
+          items:
+            $ref: "#/components/schemas/Delivery"
+        nextCursor:
+          type: string
+    Redelivery:
+      type: object
+      required: [previousState, delivery]
+      properties:
+        previousState:
+          $ref: "#/components/schemas/DeliveryState"
+        delivery:
+          $ref: "#/components/schemas/Delivery"
 
 """#
 }

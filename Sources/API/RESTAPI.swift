@@ -9,6 +9,7 @@ public struct RESTAPI: Sendable {
     let jobs: JobsController
     let stepActions: StepActionsController
     let notificationActions: NotificationActionsController
+    let deliveries: DeliveriesController
     let workflows: WorkflowsController
     let stats: StatsController
     let reads: ReadRoutes
@@ -22,6 +23,7 @@ public struct RESTAPI: Sendable {
         self.jobs = JobsController(configuration: jobs, client: client, catalog: catalog, callbacks: callbacks)
         self.stepActions = StepActionsController(client: client, catalog: catalog)
         self.notificationActions = NotificationActionsController(client: client, catalog: catalog)
+        self.deliveries = DeliveriesController(client: client)
         self.workflows = WorkflowsController(client: client)
         self.stats = StatsController(client: client)
         self.reads = ReadRoutes(client: client, catalog: catalog)
@@ -36,6 +38,7 @@ public struct RESTAPI: Sendable {
         jobs.register(on: routes)
         stepActions.register(on: routes)
         notificationActions.register(on: routes)
+        deliveries.register(on: routes)
         workflows.register(on: routes)
         stats.register(on: routes)
         reads.register(on: routes)
