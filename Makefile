@@ -1,5 +1,5 @@
 # The two commands of the README, plus helpers.
-.PHONY: demo test stop build bench faults fuzz
+.PHONY: demo test stop build bench bench-api faults fuzz
 
 demo:   ## install what is missing, start Postgres, migrate, serve; Ctrl-C stops everything
 	scripts/demo.sh
@@ -16,6 +16,9 @@ build:
 bench:  ## the intake/applier benchmark, then chaining latency (release build, wrk, the emulator)
 	deploy/bench/run.sh
 	deploy/bench/chaining.sh
+
+bench-api: ## the REST API list queries over 10M notifications and 1M steps (p50/p99, EXPLAIN of each)
+	deploy/bench/api-queries.sh
 
 faults: ## the fault suite: kill -9, PostgreSQL stopped and stalled, hostile clients, fuzz regression (release build)
 	deploy/faults/run.sh
