@@ -99,6 +99,7 @@ public final class PostgresClient: Sendable, Service {
     /// Opens a dedicated connection that `LISTEN`s on `channels` and yields what arrives.
     /// The sequence throws ``PostgresError/Code/connectionClosed`` when that connection is lost;
     /// callers re-subscribe and re-scan, since notifications sent meanwhile are gone.
+    /// A session per caller: long-lived waiters share the process's ``PostgresListener`` instead.
     public func listen(_ channels: [String]) async throws(PostgresError) -> PostgresNotifications {
         let connection = try await PostgresConnection.connect(configuration, threads: threads)
         for channel in channels {

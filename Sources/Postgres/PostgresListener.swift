@@ -101,15 +101,21 @@ public final class PostgresListener: Service, Sendable {
         var pause = Duration.milliseconds(100)
         var failures = 0
         while !Task.isCancelled {
+            var began: ContinuousClock.Instant?
             do {
                 let connection = try await PostgresConnection.connect(configuration, threads: threads)
                 if failures > 0 {
                     logger.info("listening session re-established", metadata: ["postgres.pid": "\(connection.backendPID)"])
                 }
-                failures = 0
-                pause = .milliseconds(100)
+                began = .now
                 try await listen(on: connection)
             } catch {
+                // A session that lasted starts the pauses over; one lost at once (a server
+                // ending every new session) keeps them growing.
+                if let began, ContinuousClock.now - began > .seconds(10) {
+                    failures = 0
+                    pause = .milliseconds(100)
+                }
                 if Task.isCancelled { break }
                 failures += 1
                 // The first failure is news; the retries after it are not.
@@ -282,6 +288,12 @@ public final class PostgresSubscription: Sendable {
             }
             waiting?.resume(returning: nil)
         }
+    }
+
+    /// Wakes the consumer as a `NOTIFY` on no channel would: for news the database did not
+    /// announce (a new client to serve, say). A no-op once the subscription ended.
+    public func signal() {
+        post(channels: [], recheck: false)
     }
 
     /// Hands a wake-up to the waiting consumer, or merges it into the pending one.
