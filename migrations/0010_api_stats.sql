@@ -13,8 +13,10 @@ CREATE INDEX steps_finished ON steps (finished_at) INCLUDE (submitted_at, state)
 -- body that is not a BatchTask report with Metadatas. Read with the `json` type (a syntax check
 -- and a walk, not jsonb's full decomposition of bodies carrying every subtitle segment), and
 -- never failing: a body PostgreSQL cannot read (nesting deeper than its stack allows) gives NULL,
--- so one odd notification cannot make every stats request fail.
-CREATE FUNCTION media_durations(body text) RETURNS float8[] LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+-- so one odd notification cannot make every stats request fail. PARALLEL UNSAFE: the exception
+-- block is a subtransaction, which PostgreSQL refuses during a parallel query (a parallel plan of
+-- the media statement failed every time with 25000 until it was marked so).
+CREATE FUNCTION media_durations(body text) RETURNS float8[] LANGUAGE plpgsql IMMUTABLE PARALLEL UNSAFE AS $$
 DECLARE
     document json;
     metadatas json;

@@ -575,7 +575,7 @@ paths:
       parameters:
         - name: window
           in: query
-          description: How far back from `until`, 1 minute to 31 days (`15m`, `24h`, `7d`); default `24h`.
+          description: How far back from `until`, 1 minute to 31 days (`15m`, `24h`, `7d`); default `1h`.
           schema:
             type: string
             maxLength: 10

@@ -177,8 +177,10 @@ public struct StatsStore: Sendable {
     }
 
     /// Notifications received in the window: (bucket, outcome, count). Every row through the
-    /// time index alone, the outcomes other than `applied` through their partial indexes;
-    /// `applied` is what is left.
+    /// time index alone, the outcomes other than `applied` through their partial indexes, one
+    /// branch per outcome (an equality on the index's first column: given `IN (…)` the planner
+    /// takes the time index and reads every row of the window from the heap, 14 ms instead of
+    /// 0.1 ms for an hour at 10M rows); `applied` is what is left.
     public static func notificationsQuery(_ window: StatsWindow) -> PostgresQuery {
         """
         WITH every AS (
@@ -189,7 +191,13 @@ public struct StatsStore: Sendable {
             SELECT date_bin(\(interval(window.bucket))::interval, received_at, timestamptz '2000-01-01 00:00:00+00') AS bucket, outcome, count(*) AS count
             FROM (
                 SELECT received_at, outcome FROM notifications
-                WHERE outcome IN ('orphan', 'unsupported', 'failed') AND received_at >= \(window.since) AND received_at < \(window.until)
+                WHERE outcome = 'orphan' AND received_at >= \(window.since) AND received_at < \(window.until)
+                UNION ALL
+                SELECT received_at, outcome FROM notifications
+                WHERE outcome = 'unsupported' AND received_at >= \(window.since) AND received_at < \(window.until)
+                UNION ALL
+                SELECT received_at, outcome FROM notifications
+                WHERE outcome = 'failed' AND received_at >= \(window.since) AND received_at < \(window.until)
                 UNION ALL
                 SELECT received_at, outcome FROM notifications
                 WHERE outcome = 'pending' AND received_at >= \(window.since) AND received_at < \(window.until)

@@ -385,6 +385,31 @@ struct WorkflowsStatsAPITests {
         }
     }
 
+    /// The function opens a subtransaction (its exception block), which a parallel worker may not:
+    /// were it marked parallel safe, a parallel plan over many steps would fail every stats request.
+    @Test func mediaDurationsReadsWhatItCanAndIsNeverRunInAParallelWorker() async throws {
+        try await withAPI { client, _ in
+            try await client.withConnection { connection in
+                _ = try await connection.query("SET force_parallel_mode = on")
+                let cases: [(String, [Double?]?)] = [
+                    (#"{"BatchTaskEvent":{"Metadatas":[{"Duration":55.455},{"Duration":"x"},{},{"Duration":12}]}}"#, [55.455, nil, nil, 12]),
+                    (#"{"Response":{"BatchTaskEvent":{"Metadatas":[{"Duration":1.5}]}}}"#, [1.5]),
+                    (#"{"BatchTaskEvent":{"Metadatas":[{"Duration":2e3},{"Duration":-1}]}}"#, [nil, nil]),
+                    (#"{"BatchTaskEvent":{"Metadatas":[]}}"#, []),
+                    (#"{"BatchTaskEvent":null}"#, nil),
+                    ("not json", nil),
+                    (String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000), nil),
+                ]
+                for (body, expected) in cases {
+                    // From a column, so that it is run per row (a constant argument is folded when planning).
+                    let rows = try await connection.query("SELECT media_durations(b) FROM unnest(\([body])::text[]) AS b")
+                    let durations = try rows[0].decode([Double?]?.self, at: 0)
+                    #expect(durations == expected, "\(body.prefix(80))")
+                }
+            }
+        }
+    }
+
     @Test func aBadWindowBucketOrUntilIs400NamingIt() async throws {
         try await withAPI { _, http in
             let cases: [(String, String)] = [
@@ -404,9 +429,10 @@ struct WorkflowsStatsAPITests {
             let month = try await Self.get(http, "/v1/stats?window=31d&bucket=hour")
             #expect(month.status == .ok)
             #expect((try Self.json(month)["buckets"] as? [Any])?.count ?? 0 >= 744)
-            // Defaults: a day by the hour.
+            // Defaults: an hour by the minute, until now.
             let standard = try Self.json(try await Self.get(http, "/v1/stats"))
-            #expect(standard["bucket"] as? String == "hour")
+            #expect(standard["bucket"] as? String == "minute")
+            #expect((standard["buckets"] as? [Any])?.count ?? 0 >= 60)
         }
     }
 }

@@ -63,3 +63,6 @@ fi
 
 echo "== timing the lists ($runs runs a page)"
 "$bin/mpshook-bench" listings --database-url "$database_url" --runs "$runs" --deep-pages "$deep_pages" --report "$report"
+
+echo "== timing the stats queries (GET /v1/stats: each statement and the whole report, 1 hour to 31 days)"
+"$bin/mpshook-bench" stats --database-url "$database_url" --runs "$runs" --report "${report%.md}-stats.md"

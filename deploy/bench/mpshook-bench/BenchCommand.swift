@@ -15,7 +15,7 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mpshook-bench",
         abstract: "Helpers for deploy/bench/run.sh and deploy/bench/api-queries.sh.",
-        subcommands: [Preload.self, Listings.self]
+        subcommands: [Preload.self, Listings.self, Stats.self]
     )
 }
 
