@@ -15,10 +15,11 @@ public enum APIKeyExpiry {
     }
 
     /// The instant `text` names, counted from `now` for a span. Throws ``Invalid`` for anything
-    /// else, for a past instant and for one more than ``maximumSpan`` away.
-    public static func parse(_ text: some StringProtocol, now: Date) throws(Invalid) -> Date {
+    /// else, for a past instant and for one more than ``maximumSpan`` away; its sentence names
+    /// the value as `label` (the command line's `--expires`, the API's `expires` member).
+    public static func parse(_ text: some StringProtocol, now: Date, label: String = "--expires") throws(Invalid) -> Date {
         let text = String(decoding: Array(text.utf8.prefix(41)), as: UTF8.self)
-        let usage = "--expires takes a span (90d, 12h, 30m) or an ISO 8601 date (2026-03-31) or time with its zone (2026-03-31T18:00:00Z)"
+        let usage = "\(label) takes a span (90d, 12h, 30m) or an ISO 8601 date (2026-03-31) or time with its zone (2026-03-31T18:00:00Z)"
         guard !text.isEmpty, text.utf8.count <= 40, text.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
             throw Invalid(description: usage)
         }
@@ -30,9 +31,9 @@ public enum APIKeyExpiry {
         } else {
             throw Invalid(description: usage)
         }
-        guard date > now else { throw Invalid(description: "--expires \(text) is not in the future") }
+        guard date > now else { throw Invalid(description: "\(label) \(text) is not in the future") }
         guard date.timeIntervalSince(now) <= maximumSpan else {
-            throw Invalid(description: "--expires \(text) is more than 10 years away (leave --expires out for a key that does not expire)")
+            throw Invalid(description: "\(label) \(text) is more than 10 years away (leave \(label) out for a key that does not expire)")
         }
         return date
     }

@@ -106,19 +106,48 @@ public struct APIKeyStore: Sendable {
     /// Keys, newest first: those not revoked (expired ones included), or all with `includeRevoked`.
     public func list(includeRevoked: Bool = false) async throws(PostgresError) -> [APIKeyRecord] {
         let rows = try await client.query("""
-            SELECT id, name, scope, created_at, created_by, expires_at, revoked_at, last_used_at
+            SELECT \(unescaped: Self.columns)
             FROM api_keys
             WHERE \(includeRevoked) OR revoked_at IS NULL
-            ORDER BY created_at DESC, id
+            ORDER BY created_at DESC, id DESC
             """)
-        return try rows.map { row throws(PostgresError) in
-            let (id, name, scope, createdAt, createdBy, expiresAt, revokedAt, lastUsedAt) =
-                try row.decode((String, String, String, Date, String, Date?, Date?, Date?).self)
-            return APIKeyRecord(
-                id: id, name: try Self.name(name), scope: try Self.scope(scope), createdAt: createdAt, createdBy: createdBy,
-                expiresAt: expiresAt, revokedAt: revokedAt, lastUsedAt: lastUsedAt
-            )
-        }
+        return try rows.map(Self.record)
+    }
+
+    /// A page of the keys whose status at `now` is one of `statuses` (``APIKeyStatus``'s rule,
+    /// repeated in the `WHERE`; the tests hold the two together), newest first by (created_at,
+    /// id), strictly after `after`. `limit` is bounded to 1…``ListingStore/maximumLimit``.
+    public func page(
+        statuses: Set<APIKeyStatus>, after: ListPosition<String>?, limit: Int, now: Date
+    ) async throws(PostgresError) -> ListPage<APIKeyRecord, ListPosition<String>> {
+        let limit = ListingStore.pageSize(limit)
+        // Keys are few (people make them), so one statement with its filters as parameters
+        // plans well enough; the listings' per-filter statements are for tables of millions.
+        let rows = try await client.query("""
+            SELECT \(unescaped: Self.columns)
+            FROM api_keys
+            WHERE ((\(statuses.contains(.active)) AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > \(now)))
+                OR (\(statuses.contains(.expired)) AND revoked_at IS NULL AND expires_at <= \(now))
+                OR (\(statuses.contains(.revoked)) AND revoked_at IS NOT NULL))
+              AND (\(after == nil) OR (created_at, id) < (\(after?.time), \(after?.id)))
+            ORDER BY created_at DESC, id DESC
+            LIMIT \(limit + 1)
+            """)
+        return ListingStore.page(try rows.map(Self.record), limit: limit) { ListPosition(time: $0.createdAt, id: $0.id) }
+    }
+
+    /// The key `nameOrId` names: the key with this id, else the key not revoked with this name,
+    /// else the newest revoked key with this name (so a repeated revoke by name finds the key the
+    /// first one revoked). nil when none has it.
+    public func key(nameOrId: String) async throws(PostgresError) -> APIKeyRecord? {
+        let rows = try await client.query("""
+            SELECT \(unescaped: Self.columns)
+            FROM api_keys
+            WHERE id = \(nameOrId) OR name = \(nameOrId)
+            ORDER BY id = \(nameOrId) DESC, revoked_at IS NULL DESC, created_at DESC, id DESC
+            LIMIT 1
+            """)
+        return try rows.first.map(Self.record)
     }
 
     /// Revokes the key with this name (among keys not revoked) or id. Returns whether a key was
@@ -159,6 +188,18 @@ public struct APIKeyStore: Sendable {
         guard key.matches(storedHash: hash) else { return nil }
         guard APIKeyStatus(expiresAt: expiresAt, revokedAt: revokedAt, now: now) == .active else { return nil }
         return APIPrincipal(keyId: key.id, name: try Self.name(name), scope: try Self.scope(scope))
+    }
+
+    /// The columns ``record(_:)`` reads, in its order.
+    private static let columns = "id, name, scope, created_at, created_by, expires_at, revoked_at, last_used_at"
+
+    private static func record(_ row: PostgresRow) throws(PostgresError) -> APIKeyRecord {
+        let (id, name, scope, createdAt, createdBy, expiresAt, revokedAt, lastUsedAt) =
+            try row.decode((String, String, String, Date, String, Date?, Date?, Date?).self)
+        return APIKeyRecord(
+            id: id, name: try Self.name(name), scope: try Self.scope(scope), createdAt: createdAt, createdBy: createdBy,
+            expiresAt: expiresAt, revokedAt: revokedAt, lastUsedAt: lastUsedAt
+        )
     }
 
     private static func name(_ text: String) throws(PostgresError) -> APIKeyName {
