@@ -10,9 +10,9 @@ info:
   summary: Tencent Cloud MPS smart-subtitle batches, end to end.
   description: |
     The REST API of mpshook, for dashboards and operators. Every `/v1` route needs an API key
-    (`Authorization: Bearer <key>`, made with `mpshook keys create`): scope `read` for every GET,
-    `write` to create and cancel jobs, `admin` for operator actions. A higher scope includes the
-    lower ones. A missing or invalid key is answered 401, a key of a lower scope 403.
+    (`Authorization: Bearer <key>`, made with `mpshook keys create`): scope `read` for every GET
+    but the keys', `write` to create and cancel jobs, `admin` for operator actions and API keys.
+    A higher scope includes the lower ones. A missing or invalid key is answered 401, a key of a lower scope 403.
 
     Every refusal is `application/problem+json` (RFC 9457) with a stable `type`
     (`urn:mpshook:problem:<slug>`); problems with a field or parameter list each one in `errors`.
@@ -864,6 +864,152 @@ paths:
           $ref: "#/components/responses/UnsupportedMediaType"
         "503":
           $ref: "#/components/responses/Unavailable"
+  /v1/keys:
+    get:
+      tags: [keys]
+      operationId: listKeys
+      summary: API keys, newest first (scope admin); never a key or its hash.
+      description: |
+        Without `status`, the keys not revoked (active and expired), as `mpshook keys list`;
+        `status` takes several values (repeated, or comma-separated).
+      parameters:
+        - name: status
+          in: query
+          description: Any of these key statuses, at the time of the request.
+          style: form
+          explode: true
+          schema:
+            type: array
+            maxItems: 20
+            items:
+              $ref: "#/components/schemas/KeyStatus"
+        - $ref: "#/components/parameters/ListCursor"
+        - $ref: "#/components/parameters/ListLimit"
+      responses:
+        "200":
+          description: A page of keys.
+          content:
+            application/json:
+              schema:
+                $ref: "#/components/schemas/KeyPage"
+        "400":
+          $ref: "#/components/responses/BadRequest"
+        "401":
+          $ref: "#/components/responses/Unauthorized"
+        "403":
+          $ref: "#/components/responses/Forbidden"
+        "503":
+          $ref: "#/components/responses/Unavailable"
+    post:
+      tags: [keys]
+      operationId: createKey
+      summary: Make an API key (scope admin); the answer is the only place the key is ever shown.
+      description: |
+        As `mpshook keys create`: only a hash of the key is stored. `createdBy` is the calling key
+        (`key:<name>/<id>`). Logged (notice) with the key's id, name and scope and the caller,
+        never the key. `expires` must be in the future and at most 10 years away (else 400); a
+        key not revoked with the same name is a 409 at `name`.
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              $ref: "#/components/schemas/KeyBody"
+      responses:
+        "201":
+          description: Made. Store the key now.
+          headers:
+            Location:
+              description: The key's URL (`/v1/keys/{id}`).
+              schema:
+                type: string
+            Cache-Control:
+              description: "`no-store`: the body holds the key."
+              schema:
+                type: string
+          content:
+            application/json:
+              schema:
+                $ref: "#/components/schemas/CreatedKey"
+          links:
+            GetKey:
+              operationId: getKey
+              parameters:
+                key: "$response.body#/id"
+            RevokeKey:
+              operationId: revokeKey
+              parameters:
+                key: "$response.body#/id"
+        "400":
+          $ref: "#/components/responses/BadRequest"
+        "401":
+          $ref: "#/components/responses/Unauthorized"
+        "403":
+          $ref: "#/components/responses/Forbidden"
+        "409":
+          description: A key not revoked has this name (`key-name-taken`; `errors` names `name`).
+          content:
+            application/problem+json:
+              schema:
+                $ref: "#/components/schemas/Problem"
+        "413":
+          $ref: "#/components/responses/TooLarge"
+        "415":
+          $ref: "#/components/responses/UnsupportedMediaType"
+        "503":
+          $ref: "#/components/responses/Unavailable"
+  /v1/keys/{key}:
+    get:
+      tags: [keys]
+      operationId: getKey
+      summary: One API key (scope admin); never the key or its hash.
+      parameters:
+        - $ref: "#/components/parameters/KeyPath"
+      responses:
+        "200":
+          description: The key.
+          content:
+            application/json:
+              schema:
+                $ref: "#/components/schemas/Key"
+        "401":
+          $ref: "#/components/responses/Unauthorized"
+        "403":
+          $ref: "#/components/responses/Forbidden"
+        "404":
+          $ref: "#/components/responses/NotFound"
+        "503":
+          $ref: "#/components/responses/Unavailable"
+  /v1/keys/{key}/revoke:
+    post:
+      tags: [keys]
+      operationId: revokeKey
+      summary: Revoke an API key (scope admin); it stops working at once.
+      description: |
+        Requests already past the key check finish. The key is kept (listed with
+        `status=revoked`); its name is free for a new key (rotation). Revoking a revoked key
+        changes nothing and answers 200. A key cannot revoke itself (409 `key-revokes-itself`):
+        use another admin key, or `mpshook keys revoke`. Logged (notice) with the key's id, name
+        and scope and the caller. No body.
+      parameters:
+        - $ref: "#/components/parameters/KeyPath"
+      responses:
+        "200":
+          description: Revoked (now or before).
+          content:
+            application/json:
+              schema:
+                $ref: "#/components/schemas/Key"
+        "401":
+          $ref: "#/components/responses/Unauthorized"
+        "403":
+          $ref: "#/components/responses/Forbidden"
+        "404":
+          $ref: "#/components/responses/NotFound"
+        "409":
+          $ref: "#/components/responses/Conflict"
+        "503":
+          $ref: "#/components/responses/Unavailable"
 components:
   securitySchemes:
     bearerAuth:
@@ -950,6 +1096,15 @@ components:
       in: path
       required: true
       description: The notification's id (a positive integer; anything else is a 404).
+      schema:
+        type: string
+    KeyPath:
+      name: key
+      in: path
+      required: true
+      description: |
+        The key's id (12 hexadecimal digits), or its name: the key not revoked with that name,
+        else the newest revoked one. Anything else is a 404.
       schema:
         type: string
   responses:
@@ -2175,6 +2330,106 @@ components:
           $ref: "#/components/schemas/DeliveryState"
         delivery:
           $ref: "#/components/schemas/Delivery"
+    KeyScope:
+      type: string
+      description: What a key may do; each includes the ones before it (read < write < admin).
+      enum: [read, write, admin]
+    KeyStatus:
+      type: string
+      description: "`expired`: its `expiresAt` has come; `revoked` wins over `expired`."
+      enum: [active, expired, revoked]
+    KeyName:
+      type: string
+      description: 1-64 of `A-Z a-z 0-9 . _ -`, not 12 lower-case hexadecimal digits (a key id's spelling).
+      minLength: 1
+      maxLength: 64
+      pattern: "^[A-Za-z0-9._-]{1,64}$"
+      not:
+        pattern: "^[0-9a-f]{12}$"
+    KeyBody:
+      type: object
+      additionalProperties: false
+      required: [name, scope]
+      properties:
+        name:
+          $ref: "#/components/schemas/KeyName"
+        scope:
+          $ref: "#/components/schemas/KeyScope"
+        expires:
+          type: [string, "null"]
+          description: |
+            When the key stops working, as `mpshook keys create --expires` takes it: a span from
+            now (`90d`, `12h`, `30m`), an ISO 8601 date (`2026-03-31`: 00:00 UTC) or a time with
+            its zone (`2026-03-31T18:00:00Z`, `+08:00`). In the future, at most 10 years away.
+            Absent (or null): the key does not expire.
+          minLength: 2
+          maxLength: 40
+          pattern: "^([0-9]{1,7}[dhm]|[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{1,9})?(Z|[+-][0-9]{2}:[0-9]{2}))?)$"
+    CreatedKey:
+      type: object
+      description: A new key and its record. `key` is shown here only.
+      required: [key, id, name, scope, createdAt, createdBy]
+      properties:
+        key:
+          type: string
+          description: "The key, `mpsk_<id>_<secret>`, sent as `Authorization: Bearer <key>`."
+          pattern: "^mpsk_[0-9a-f]{12}_[A-Za-z0-9_-]{43}$"
+        id:
+          type: string
+          pattern: "^[0-9a-f]{12}$"
+        name:
+          type: string
+        scope:
+          $ref: "#/components/schemas/KeyScope"
+        createdAt:
+          type: string
+          format: date-time
+        createdBy:
+          type: string
+        expiresAt:
+          type: string
+          format: date-time
+          description: Absent when the key does not expire.
+    Key:
+      type: object
+      description: An API key's record, never the key or its hash.
+      required: [id, name, scope, status, createdAt, createdBy]
+      properties:
+        id:
+          type: string
+          pattern: "^[0-9a-f]{12}$"
+        name:
+          type: string
+        scope:
+          $ref: "#/components/schemas/KeyScope"
+        status:
+          $ref: "#/components/schemas/KeyStatus"
+        createdAt:
+          type: string
+          format: date-time
+        createdBy:
+          type: string
+          description: Who made it (the person running `mpshook keys create`, or `key:<name>/<id>`).
+        expiresAt:
+          type: string
+          format: date-time
+        revokedAt:
+          type: string
+          format: date-time
+        lastUsedAt:
+          type: string
+          format: date-time
+          description: Recorded at most once a minute, so up to a minute behind.
+    KeyPage:
+      type: object
+      required: [items]
+      properties:
+        items:
+          type: array
+          items:
+            $ref: "#/components/schemas/Key"
+        nextCursor:
+          type: string
 
 """#
 }

@@ -13,6 +13,7 @@ public struct RESTAPI: Sendable {
     let workflows: WorkflowsController
     let stats: StatsController
     let reads: ReadRoutes
+    let keyRoutes: KeysController
 
     /// `keys` checks presented API keys (the product's is an ``APIKeyStore`` on `client`).
     public init(
@@ -27,6 +28,7 @@ public struct RESTAPI: Sendable {
         self.workflows = WorkflowsController(client: client)
         self.stats = StatsController(client: client)
         self.reads = ReadRoutes(client: client, catalog: catalog)
+        self.keyRoutes = KeysController(client: client)
     }
 
     /// Adds the routes to `router`; returns them (method and path template each).
@@ -42,6 +44,7 @@ public struct RESTAPI: Sendable {
         workflows.register(on: routes)
         stats.register(on: routes)
         reads.register(on: routes)
+        keyRoutes.register(on: routes)
         return routes.operations
     }
 }

@@ -71,7 +71,7 @@ struct KeysCommand: AsyncParsableCommand {
                 } catch {
                     throw error.underlying ?? PostgresError(code: .server, reason: error.description)
                 }
-                logger.notice("API key created", metadata: KeyCommandSupport.metadata(created.0, actor: actor))
+                logger.notice("API key created", metadata: created.0.auditMetadata(actor: actor))
                 return created
             }
             if json {
@@ -151,7 +151,7 @@ struct KeysCommand: AsyncParsableCommand {
                 let known = try await store.list(includeRevoked: true).filter { $0.id == key || $0.name.rawValue == key }
                 let revoked = try await store.revoke(nameOrId: key)
                 if revoked, let live = known.first(where: { $0.revokedAt == nil }) {
-                    logger.notice("API key revoked", metadata: KeyCommandSupport.metadata(live, actor: actor))
+                    logger.notice("API key revoked", metadata: live.auditMetadata(actor: actor))
                 }
                 return (revoked, known)
             }
@@ -164,52 +164,6 @@ struct KeysCommand: AsyncParsableCommand {
                 throw CommandSupport.fail("no key named \(key) or with id \(key)")
             }
         }
-    }
-}
-
-/// A new key as `keys create --json` prints it: the key itself, once, and its record.
-struct CreatedKeyDocument: Encodable {
-    var key: String
-    var id: String
-    var name: String
-    var scope: String
-    var createdAt: Date
-    var createdBy: String
-    var expiresAt: Date?
-
-    init(key: String, record: APIKeyRecord) {
-        self.key = key
-        id = record.id
-        name = record.name.rawValue
-        scope = record.scope.rawValue
-        createdAt = record.createdAt
-        createdBy = record.createdBy
-        expiresAt = record.expiresAt
-    }
-}
-
-/// A key as `keys list --json` prints it: never the key or its hash (the record has neither).
-struct KeyDocument: Encodable {
-    var id: String
-    var name: String
-    var scope: String
-    var status: String
-    var createdAt: Date
-    var createdBy: String
-    var expiresAt: Date?
-    var revokedAt: Date?
-    var lastUsedAt: Date?
-
-    init(_ record: APIKeyRecord, now: Date) {
-        id = record.id
-        name = record.name.rawValue
-        scope = record.scope.rawValue
-        status = record.status(at: now).rawValue
-        createdAt = record.createdAt
-        createdBy = record.createdBy
-        expiresAt = record.expiresAt
-        revokedAt = record.revokedAt
-        lastUsedAt = record.lastUsedAt
     }
 }
 
@@ -243,14 +197,6 @@ enum KeyCommandSupport {
         let actor = AuditOptions.actor(given)
         guard (1...200).contains(actor.count) else { throw ValidationError("--actor must have 1 to 200 characters") }
         return actor
-    }
-
-    /// What the log lines say about a key: never the key or its hash.
-    static func metadata(_ key: APIKeyRecord, actor: String) -> Logger.Metadata {
-        [
-            "api.key_id": "\(key.id)", "api.key_name": "\(key.name)", "api.key_scope": "\(key.scope.rawValue)",
-            "operator.actor": "\(actor)",
-        ]
     }
 
     static func json(_ value: some Encodable) throws -> String {
