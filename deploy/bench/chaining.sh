@@ -45,6 +45,8 @@ export TENCENTCLOUD_SECRET_ID="chain-$(random_key 12)"
 export TENCENTCLOUD_SECRET_KEY="$(random_key 24)"
 export LOG_LEVEL=warning
 "$bin/mpshook" migrate >>"$log" 2>&1
+# POST /v1/jobs needs an API key of scope write (the key is the first line keys create prints).
+api_key="$("$bin/mpshook" keys create --name chaining-bench --scope write --actor bench 2>>"$log" | sed -n 1p)"
 
 "$bin/mps-emulator" --port "$emulator_port" --processing-seconds 0.5 >>"$emulator_log" 2>&1 &
 pids+=($!)
@@ -58,7 +60,7 @@ wait_for_url "http://127.0.0.1:$http_port/readyz" "$serve_pid" "$log"
 echo "== $jobs jobs of transcribe-then-translate, one every ${interval_ms} ms"
 body='{"workflow":"transcribe-then-translate","inputUrls":["https://media.example/v/a.mp4","https://media.example/v/b.mp4"]}'
 for _ in $(seq 1 "$jobs"); do
-    curl -fsS -o /dev/null -H 'Content-Type: application/json' --data "$body" "http://127.0.0.1:$http_port/v1/jobs" \
+    curl -fsS -o /dev/null -H "Authorization: Bearer $api_key" -H 'Content-Type: application/json' --data "$body" "http://127.0.0.1:$http_port/v1/jobs" \
         || { echo "chaining: job creation failed" >&2; tail -n 20 "$log" >&2; exit 1; }
     sleep "$(awk -v ms="$interval_ms" 'BEGIN { print ms / 1000 }')"
 done
