@@ -192,7 +192,7 @@ paths:
             $ref: "#/components/schemas/FilterTime"
         - name: updatedUntil
           in: query
-          description: Last changed before this time; not earlier than `updatedSince`.
+          description: Last changed before this time; a range ending before `updatedSince` lists nothing.
           schema:
             $ref: "#/components/schemas/FilterTime"
         - name: taskId
@@ -348,7 +348,7 @@ paths:
             $ref: "#/components/schemas/FilterTime"
         - name: receivedUntil
           in: query
-          description: Received before this time; not earlier than `receivedSince`.
+          description: Received before this time; a range ending before `receivedSince` lists nothing.
           schema:
             $ref: "#/components/schemas/FilterTime"
         - $ref: "#/components/parameters/ListCursor"
@@ -423,7 +423,7 @@ paths:
             $ref: "#/components/schemas/FilterTime"
         - name: startedUntil
           in: query
-          description: Started before this time; not earlier than `startedSince`.
+          description: Started before this time; a range ending before `startedSince` lists nothing.
           schema:
             $ref: "#/components/schemas/FilterTime"
         - $ref: "#/components/parameters/ListCursor"
@@ -1074,7 +1074,7 @@ components:
     CreatedUntil:
       name: createdUntil
       in: query
-      description: Created before this time; not earlier than `createdSince`.
+      description: Created before this time; a range ending before `createdSince` lists nothing.
       schema:
         $ref: "#/components/schemas/FilterTime"
     WorkflowName:

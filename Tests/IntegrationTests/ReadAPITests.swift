@@ -409,6 +409,24 @@ struct ReadAPITests {
 
     // MARK: Refusals
 
+    /// An inverted range is a question with no rows, not a bad parameter (no JSON Schema could
+    /// say otherwise), on every list with a time range.
+    @Test func aRangeEndingBeforeItStartsListsNothing() async throws {
+        try await Self.withAPI { _, http, _ in
+            for uri in [
+                "/v1/jobs?createdSince=2026-01-02T00:00:00Z&createdUntil=2026-01-01T00:00:00Z",
+                "/v1/steps?updatedSince=2026-01-02T00:00:00Z&updatedUntil=2026-01-01T23:59:59Z",
+                "/v1/notifications?receivedSince=2100-01-02T00:00:00Z&receivedUntil=1970-01-01T00:00:00Z",
+                "/v1/attempts?startedSince=2026-01-02T00:00:00Z&startedUntil=2026-01-01T00:00:00%2B01:00",
+            ] {
+                let response = try await http.execute(uri: uri, method: .get)
+                #expect(response.status == .ok, "\(uri)")
+                let object = try JSONSerialization.jsonObject(with: Data(String(buffer: response.body).utf8)) as? [String: Any]
+                #expect((object?["items"] as? [Any])?.isEmpty == true, "\(uri)")
+            }
+        }
+    }
+
     @Test func badParametersAre400NamingTheParameter() async throws {
         try await Self.withAPI { _, http, _ in
             let jobsCursor = PageCursor(list: "jobs", time: Self.base, id: APIJSON.id(UUID())).text
@@ -417,7 +435,6 @@ struct ReadAPITests {
                 ("/v1/jobs?state=finished", "state"),
                 ("/v1/jobs?state=running,", "state"),
                 ("/v1/jobs?createdSince=yesterday", "createdSince"),
-                ("/v1/jobs?createdSince=2026-01-02T00:00:00Z&createdUntil=2026-01-01T00:00:00Z", "createdUntil"),
                 ("/v1/jobs?correlationId=42", "correlationId"),
                 ("/v1/jobs?limit=0", "limit"),
                 ("/v1/jobs?limit=201", "limit"),
@@ -431,7 +448,6 @@ struct ReadAPITests {
                 ("/v1/steps?state=done", "state"),
                 ("/v1/steps?jobId=nope", "jobId"),
                 ("/v1/steps?updatedSince=2026-13-01T00:00:00Z", "updatedSince"),
-                ("/v1/steps?updatedSince=2026-01-02T00:00:00Z&updatedUntil=2026-01-01T23:59:59Z", "updatedUntil"),
                 ("/v1/steps/\(UUID().uuidString)?verbose=1", "verbose"),
                 ("/v1/outputs?input=-1", "input"),
                 ("/v1/outputs?input=x", "input"),
@@ -445,7 +461,6 @@ struct ReadAPITests {
                 ("/v1/notifications?receivedSince=2026-01-01", "receivedSince"),
                 ("/v1/notifications?cursor=\(PageCursor(list: "notifications", time: Self.base, id: "abc").text)", "cursor"),
                 ("/v1/attempts?errorClass=fatal", "errorClass"),
-                ("/v1/attempts?startedSince=2026-01-02T00:00:00Z&startedUntil=2026-01-01T00:00:00%2B01:00", "startedUntil"),
                 ("/v1/attempts?cursor=\(jobsCursor)", "cursor"),
             ]
             for (uri, parameter) in cases {
