@@ -162,8 +162,9 @@ public final class Dispatcher: Service, Sendable {
                 guard owned else { throw NotSent.claimLapsed }
             })
         } catch NotSent.claimLapsed {
-            // This process stalled past its lease and the claim was recovered: not ours to send.
-            logger.warning("claim lapsed before sending; not sent", metadata: ["step.id": "\(step.id)"])
+            // This process stalled past its lease and the claim was recovered, or the step's job
+            // was cancelled (which ends a step not sent yet): not ours to send.
+            logger.warning("claim lapsed or job cancelled before sending; not sent", metadata: ["step.id": "\(step.id)"])
             return
         } catch {
             // No slot, or the sending not recorded: nothing was sent, so the step can safely go back to pending.

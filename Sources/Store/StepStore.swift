@@ -74,19 +74,51 @@ public struct StepStore: Sendable {
     /// Back to pending after a retryable refusal; due again after `delay`. With `attempt` (the
     /// claim's ``ClaimedStep/submitAttempts``), only while it is still that claim: a claim that
     /// lapsed and was taken again by another process is not moved by this one's late answer.
+    ///
+    /// A step whose job was cancelled meanwhile is never put back to pending: it ends `failed`
+    /// (``JobState/eventForRetry``, code `Cancelled`) through the completion path, since the
+    /// refusal made no task and none may be made now. The step is locked first and its job's
+    /// state read after: a cancel locks the job's steps before the job, so it has either
+    /// committed (and is seen here) or waits for this step and then finds it pending and ends it.
     @discardableResult
     public func markRetry(
         _ id: UUID, after delay: Duration, code: String, message: String, attempt: Int? = nil
-    ) async throws(PostgresError) -> Bool {
+    ) async throws -> Bool {
         let milliseconds = delay.components.seconds * 1000 + delay.components.attoseconds / 1_000_000_000_000_000
         let retry = StepMove(.retryLater)
-        let rows = try await client.query("""
-            UPDATE steps SET state = \(retry.target), next_attempt_at = now() + \(Int(milliseconds)) * interval '1 millisecond',
-                error_code = \(code), error_message = \(message), claimed_by = NULL, lease_until = NULL, updated_at = now()
-            WHERE id = \(id) AND state = ANY(\(retry.sources)::text[]) AND (\(attempt)::int8 IS NULL OR submit_attempts = \(attempt))
-            RETURNING id
-            """)
-        return rows.count == 1
+        return try await client.withTransaction { connection in
+            let locked = try await connection.query("""
+                SELECT job_id FROM steps
+                WHERE id = \(id) AND state = ANY(\(retry.sources)::text[]) AND (\(attempt)::int8 IS NULL OR submit_attempts = \(attempt))
+                FOR UPDATE
+                """)
+            guard let jobId = try locked.first?.decode(UUID.self, at: 0) else { return false }
+            let jobs = try await connection.query("SELECT state FROM jobs WHERE id = \(jobId)")
+            let jobState = try jobs.first.flatMap { row throws(PostgresError) in JobState(rawValue: try row.decode(String.self, at: 0)) }
+            if jobState?.eventForRetry == .cancel {
+                return try await endCancelled(id, refusal: code, on: connection)
+            }
+            let rows = try await connection.query("""
+                UPDATE steps SET state = \(retry.target), next_attempt_at = now() + \(Int(milliseconds)) * interval '1 millisecond',
+                    error_code = \(code), error_message = \(message), claimed_by = NULL, lease_until = NULL, updated_at = now()
+                WHERE id = \(id) AND state = ANY(\(retry.sources)::text[])
+                RETURNING id
+                """)
+            return rows.count == 1
+        }
+    }
+
+    /// Ends a locked step of a cancelled job that would have gone back to pending.
+    private func endCancelled(_ id: UUID, refusal: String, on connection: PostgresConnection) async throws -> Bool {
+        let completion = CompletionStore(connection: connection, catalog: catalog)
+        guard let step = try await completion.lockSteps(ids: [id]).first, let next = step.state.after(.cancel) else { return false }
+        let message = "its job was cancelled; not sent again after \(refusal)"
+        let outputs = step.outputs.map { $0.failed(code: JobCancellation.stepErrorCode, message: message) }
+        _ = try await completion.complete([
+            StepChange(stepId: step.id, jobId: step.jobId, from: step.state, to: next, outputs: outputs, error: (JobCancellation.stepErrorCode, message))
+        ])
+        _ = try await connection.query("UPDATE steps SET claimed_by = NULL, lease_until = NULL WHERE id = \(id)")
+        return true
     }
 
     /// A final refusal: the step failed without creating a task, so no callback will ever move

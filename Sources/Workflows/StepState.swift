@@ -56,6 +56,11 @@ public enum StepState: String, Sendable, Hashable, CaseIterable, Codable {
         case resubmit
         /// A person gave up on the step: it ends `failed`, so its job can go on or end.
         case abandon
+        /// Its job was cancelled before the step's call left: it ends `failed` (code `Cancelled`)
+        /// and is never sent. A `submitting` step qualifies only while its sending is not
+        /// committed (Store checks `sent_at`); one whose call may be on its way is left to
+        /// finish (see ``JobCancellation``).
+        case cancel
     }
 
     /// The state after `event`, or nil when `event` does not apply in this state (a late or
@@ -90,6 +95,8 @@ public enum StepState: String, Sendable, Hashable, CaseIterable, Codable {
         case (.resubmit, .submitUnknown), (.resubmit, .lost), (.resubmit, .failed):
             return .pending
         case (.abandon, .pending), (.abandon, .submitted), (.abandon, .submitUnknown), (.abandon, .lost):
+            return .failed
+        case (.cancel, .pending), (.cancel, .submitting):
             return .failed
         default:
             return nil

@@ -18,12 +18,13 @@ struct StepStatementTableTests {
 
     /// The statements that move a step (`StepStore`'s, the recovery sweep's for a lapsed claim
     /// never sent and one that may have been, the reconciler's expiry, a person's `OperatorStore`
-    /// actions), with the event each records.
+    /// actions, the cancel of the step's job), with the event each records.
     enum Statement: String, CaseIterable, Sendable, CustomTestStringConvertible {
         case claimPending, markSubmitted, markRetry, markFailed, markSubmitUnknown, recoverAbandoned
         case recoverLapsedUnsent, recoverLapsedSent
         case expire
         case resolve, resubmit, abandon
+        case cancelJob
 
         var event: StepState.Event {
             switch self {
@@ -36,6 +37,7 @@ struct StepStatementTableTests {
             case .resolve: .resolve
             case .resubmit: .resubmit
             case .abandon: .abandon
+            case .cancelJob: .cancel
             }
         }
 
@@ -110,6 +112,17 @@ struct StepStatementTableTests {
                     } catch is StepActionError {
                         reported[state] = false
                     }
+                }
+            case .cancelJob:
+                // Each step is its own job's: cancelling it ends the step only when it was never sent.
+                let operators = OperatorStore(client: client)
+                for (state, step) in steps {
+                    let jobId = try #require(before[state]?.jobId)
+                    guard case .cancelled(let record) = try await operators.cancel(jobId: jobId, actor: "table-test", reason: "checking \(state)") else {
+                        Issue.record("the job of a \(state) step was not cancelled")
+                        continue
+                    }
+                    reported[state] = record.after?.contains(step.id.uuidString.lowercased()) == true
                 }
             case .markSubmitted, .markRetry, .markFailed, .markSubmitUnknown:
                 for (state, step) in steps {
