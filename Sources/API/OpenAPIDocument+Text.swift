@@ -1010,6 +1010,48 @@ paths:
           $ref: "#/components/responses/Conflict"
         "503":
           $ref: "#/components/responses/Unavailable"
+  /v1/jobs/{id}/cancel:
+    post:
+      tags: [jobs]
+      operationId: cancelJob
+      summary: Cancel a running job (scope write).
+      description: |
+        The job becomes `cancelled`: nothing more of it is sent to MPS or planned. Its steps not
+        sent yet end `failed` (code `Cancelled`); tasks already at MPS are left to finish and
+        their callbacks still recorded, without changing the job's state. Audited with the API key
+        and the reason. A job cancelled already is answered 200 as it is (no audit row); a job that
+        ended otherwise is a 409.
+      parameters:
+        - $ref: "#/components/parameters/JobId"
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              $ref: "#/components/schemas/ActionReasonBody"
+      responses:
+        "200":
+          description: The job, cancelled.
+          content:
+            application/json:
+              schema:
+                $ref: "#/components/schemas/JobCancelResult"
+        "400":
+          $ref: "#/components/responses/BadRequest"
+        "401":
+          $ref: "#/components/responses/Unauthorized"
+        "403":
+          $ref: "#/components/responses/Forbidden"
+        "404":
+          $ref: "#/components/responses/NotFound"
+        "409":
+          $ref: "#/components/responses/Conflict"
+        "413":
+          $ref: "#/components/responses/TooLarge"
+        "415":
+          $ref: "#/components/responses/UnsupportedMediaType"
+        "503":
+          $ref: "#/components/responses/Unavailable"
 components:
   securitySchemes:
     bearerAuth:
@@ -2430,6 +2472,15 @@ components:
             $ref: "#/components/schemas/Key"
         nextCursor:
           type: string
+    JobCancelResult:
+      type: object
+      required: [job]
+      properties:
+        job:
+          $ref: "#/components/schemas/Job"
+        action:
+          $ref: "#/components/schemas/OperatorAction"
+          description: The audit row; absent when the job was cancelled already.
 
 """#
 }

@@ -10,6 +10,7 @@ public struct RESTAPI: Sendable {
     let stepActions: StepActionsController
     let notificationActions: NotificationActionsController
     let deliveries: DeliveriesController
+    let jobCancel: JobCancelController
     let workflows: WorkflowsController
     let stats: StatsController
     let reads: ReadRoutes
@@ -25,6 +26,7 @@ public struct RESTAPI: Sendable {
         self.stepActions = StepActionsController(client: client, catalog: catalog)
         self.notificationActions = NotificationActionsController(client: client, catalog: catalog)
         self.deliveries = DeliveriesController(client: client)
+        self.jobCancel = JobCancelController(client: client, catalog: catalog)
         self.workflows = WorkflowsController(client: client)
         self.stats = StatsController(client: client)
         self.reads = ReadRoutes(client: client, catalog: catalog)
@@ -41,6 +43,7 @@ public struct RESTAPI: Sendable {
         stepActions.register(on: routes)
         notificationActions.register(on: routes)
         deliveries.register(on: routes)
+        jobCancel.register(on: routes)
         workflows.register(on: routes)
         stats.register(on: routes)
         reads.register(on: routes)
