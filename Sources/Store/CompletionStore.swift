@@ -220,10 +220,12 @@ public struct CompletionStore: Sendable {
     }
 
     /// Locks the running jobs among `ids` (in id order), so planning for a job is serialised.
+    /// Only a job that admits submissions is planned for or finished by its steps: a cancelled
+    /// job's steps that still finish change nothing else (``JobCancellation``).
     private func lockRunningJobs(_ ids: [UUID]) async throws(PostgresError) -> [JobRow] {
         let rows = try await connection.query("""
             SELECT id, workflow_id, params::text, input_urls FROM jobs
-            WHERE id = ANY(\(ids)::uuid[]) AND state = 'running'
+            WHERE id = ANY(\(ids)::uuid[]) AND state = ANY(\(JobState.allCases.filter(\.admitsSubmissions).map(\.rawValue))::text[])
             ORDER BY id
             FOR UPDATE
             """)
