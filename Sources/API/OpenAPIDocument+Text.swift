@@ -25,6 +25,7 @@ security:
   - bearerAuth: []
 tags:
   - name: jobs
+  - name: events
   - name: meta
 paths:
   /openapi.yaml:
@@ -113,6 +114,11 @@ paths:
             application/json:
               schema:
                 $ref: "#/components/schemas/JobCreated"
+          links:
+            GetJob:
+              operationId: getJob
+              parameters:
+                id: "$response.body#/jobId"
         "200":
           description: A job with this `clientReference` exists; it is answered.
           headers:
@@ -1050,6 +1056,62 @@ paths:
           $ref: "#/components/responses/TooLarge"
         "415":
           $ref: "#/components/responses/UnsupportedMediaType"
+        "503":
+          $ref: "#/components/responses/Unavailable"
+  /v1/events:
+    get:
+      tags: [events]
+      operationId: streamEvents
+      summary: Server-Sent Events of the state changes of jobs, steps, outputs and notifications (scope read).
+      description: |
+        `id:` is the event's position in the change feed (opaque); send it back as `Last-Event-ID`
+        (or `?after=`; the header wins) to resume where the stream stopped. `event:` is `job`,
+        `step`, `output` or `notification`; `data:` is an `Event`. A position older than the
+        feed's retention (MPSHOOK_EVENTS_RETENTION) first gets one `missed` event (data:
+        `MissedEvents`; its id is the oldest position kept): reload the current state from the
+        REST API, then follow the stream. Without a position the stream starts with what is new.
+        A `: keep-alive` comment comes every ~15 s. Every replica streams every change. A client
+        that falls 1024 events behind is dropped (the stream ends) and resumes with
+        `Last-Event-ID`; past MPSHOOK_EVENTS_MAX_STREAMS open streams a new one gets 503.
+      parameters:
+        - name: after
+          in: query
+          description: Resume after this position (an event's `id`).
+          schema:
+            type: string
+            pattern: "^[0-9]{1,20}-[0-9]{1,20}$"
+        - name: kinds
+          in: query
+          description: Only these kinds of events.
+          style: form
+          explode: false
+          schema:
+            type: array
+            items:
+              type: string
+              enum: [job, step, output, notification]
+        - $ref: "#/components/parameters/JobIdFilter"
+        - name: Last-Event-ID
+          in: header
+          description: Resume after this position (what an EventSource sends when it reconnects).
+          schema:
+            type: string
+            pattern: "^[0-9]{1,20}-[0-9]{1,20}$"
+      responses:
+        "200":
+          description: The stream, until the client leaves, is dropped, or the server stops.
+          content:
+            text/event-stream:
+              schema:
+                type: string
+              example: |
+                id: 7431-88
+                event: step
+                data: {"at":"2026-12-02T05:00:01Z","jobId":"…","kind":"step","previousState":"submitted","state":"failed","stepId":"…"}
+        "400":
+          $ref: "#/components/responses/BadRequest"
+        "401":
+          $ref: "#/components/responses/Unauthorized"
         "503":
           $ref: "#/components/responses/Unavailable"
 components:
@@ -2245,10 +2307,10 @@ components:
                 type: integer
     ActionReason:
       type: string
-      description: Why (kept in the audit); 1-2000 characters, not only spaces.
+      description: Why (kept in the audit); 1-2000 characters, not only spaces, tabs and line breaks, no NUL.
       minLength: 1
       maxLength: 2000
-      pattern: "\\S"
+      pattern: "^[^\\u0000]*[^\\u0000\\t\\n\\u000b\\f\\r ][^\\u0000]*$"
     ActionReasonBody:
       type: object
       additionalProperties: false

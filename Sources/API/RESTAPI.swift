@@ -15,11 +15,14 @@ public struct RESTAPI: Sendable {
     let stats: StatsController
     let reads: ReadRoutes
     let keyRoutes: KeysController
+    let events: EventsController?
 
-    /// `keys` checks presented API keys (the product's is an ``APIKeyStore`` on `client`).
+    /// `keys` checks presented API keys (the product's is an ``APIKeyStore`` on `client`);
+    /// `events` feeds `GET /v1/events` (without one, the route is not mounted).
     public init(
         client: PostgresClient, keys: (any APIKeyVerifying)? = nil, catalog: WorkflowCatalog = WorkflowCatalog(),
-        callbacks: CallbackPolicy = CallbackPolicy(), jobs: JobsConfiguration = JobsConfiguration()
+        callbacks: CallbackPolicy = CallbackPolicy(), jobs: JobsConfiguration = JobsConfiguration(),
+        events: EventBroadcaster? = nil, maximumEventStreams: Int = 256
     ) {
         self.keys = keys ?? APIKeyStore(client: client)
         self.jobs = JobsController(configuration: jobs, client: client, catalog: catalog, callbacks: callbacks)
@@ -31,6 +34,7 @@ public struct RESTAPI: Sendable {
         self.stats = StatsController(client: client)
         self.reads = ReadRoutes(client: client, catalog: catalog)
         self.keyRoutes = KeysController(client: client)
+        self.events = events.map { EventsController(broadcaster: $0, maximumClients: maximumEventStreams) }
     }
 
     /// Adds the routes to `router`; returns them (method and path template each).
@@ -48,6 +52,7 @@ public struct RESTAPI: Sendable {
         stats.register(on: routes)
         reads.register(on: routes)
         keyRoutes.register(on: routes)
+        events?.register(on: routes)
         return routes.operations
     }
 }

@@ -42,6 +42,10 @@ public struct AppConfiguration: Sendable {
             help: "most HTTP connections open at once; the one reaching it closes the connection idle the longest. auto: the descriptor limit less a reserve for the database pool, MPS calls and files, at most 16384", isSecret: false),
         Key(name: "MPSHOOK_API", defaultValue: "on",
             help: "on: serve the REST API under /v1 (every request needs an API key: `mpshook keys create`) and its spec at /openapi.yaml; off: not mounted (the NotifyUrl door, /healthz, /readyz and /metrics are served either way)", isSecret: false),
+        Key(name: "MPSHOOK_EVENTS_RETENTION", defaultValue: "86400",
+            help: "seconds the change feed behind GET /v1/events is kept for clients resuming with Last-Event-ID (older changes are pruned; a client resuming before them is told it missed some); at least 60", isSecret: false),
+        Key(name: "MPSHOOK_EVENTS_MAX_STREAMS", defaultValue: "256",
+            help: "most GET /v1/events streams open at once per process; past it a new stream gets 503 (streams are long-lived connections the NotifyUrl door also needs)", isSecret: false),
         Key(name: "MPSHOOK_MIGRATIONS_DIR", defaultValue: "(auto)",
             help: "folder of NNNN_name.sql files; default: ./migrations, else one found beside or above the executable", isSecret: false),
         Key(name: "MPSHOOK_WORKFLOWS_DIR", defaultValue: "(auto)",
@@ -177,6 +181,10 @@ public struct AppConfiguration: Sendable {
 
     /// Whether the REST API is served (`MPSHOOK_API`).
     public var servesAPI: Bool
+    /// The change feed's retention and the event stream's settings (`MPSHOOK_EVENTS_RETENTION`).
+    public var events: EventsConfiguration
+    /// `MPSHOOK_EVENTS_MAX_STREAMS`.
+    public var maximumEventStreams: Int
 
     /// Timeouts and the connection limit of the HTTP server.
     public var connections: ConnectionSettings
@@ -263,6 +271,8 @@ public struct AppConfiguration: Sendable {
         case "off": servesAPI = false
         case let other: throw ConfigurationError(key: "MPSHOOK_API", message: "expected on or off, got \"\(other.prefix(40))\"")
         }
+        events = EventsConfiguration(retention: .seconds(try integer("MPSHOOK_EVENTS_RETENTION", 86_400, range: 60...31_536_000)))
+        maximumEventStreams = try integer("MPSHOOK_EVENTS_MAX_STREAMS", 256, range: 1...100_000)
         var maximumConnections: Int?
         if let raw = value("MPSHOOK_HTTP_MAX_CONNECTIONS"), raw.lowercased() != "auto" {
             maximumConnections = try integer("MPSHOOK_HTTP_MAX_CONNECTIONS", 0, range: 2...1_000_000)

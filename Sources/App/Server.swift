@@ -163,7 +163,14 @@ public enum Server {
         // One LISTEN session for the whole process: the spine's services and the event stream share it.
         let listener = PostgresListener(client: client, logger: logger)
         let spine = makeSpine(configuration: configuration, client: client, http: http, logger: logger, readiness: readiness, listener: listener)
-        let api = configuration.servesAPI ? RESTAPI(client: client, callbacks: configuration.callbackPolicy) : nil
+        // Runs with the API off too: it also prunes the change feed the triggers keep writing.
+        let broadcaster = EventBroadcaster(client: client, listener: listener, configuration: configuration.events, logger: logger)
+        let api = configuration.servesAPI
+            ? RESTAPI(
+                client: client, callbacks: configuration.callbackPolicy, events: broadcaster,
+                maximumEventStreams: configuration.maximumEventStreams
+            )
+            : nil
         let connectionGuard = ConnectionGuard(limits: connectionLimits(configuration: configuration, logger: logger), logger: logger)
         // Listed before the server, so they stop after it: in-flight callbacks still commit,
         // and the guard keeps closing stalled connections while the server drains.
@@ -178,7 +185,7 @@ public enum Server {
                 serverName: "mpshook",
                 availableConnectionsDelegate: connectionGuard.gate
             ),
-            services: [connectionGuard, client, readiness, listener] + spine.services,
+            services: [connectionGuard, client, readiness, listener, broadcaster] + spine.services,
             onServerRunning: { channel in
                 await onServerRunning(channel.localAddress.map { "\($0)" } ?? "unknown")
             },

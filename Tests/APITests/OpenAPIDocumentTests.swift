@@ -28,11 +28,11 @@ import Yams
     }
 
     @Test func theMountedRoutesAreExactlyTheDocumentedOperations() async throws {
-        let client = PostgresClient(
-            configuration: PostgresConfiguration(url: "postgresql://postgres@127.0.0.1:1/none"),
-            logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
-        )
-        let mounted = RESTAPI(client: client).mount(on: Router(context: APIRequestContext.self))
+        let quiet = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+        let client = PostgresClient(configuration: PostgresConfiguration(url: "postgresql://postgres@127.0.0.1:1/none"), logger: quiet)
+        // As `serve` mounts it: with the event stream (nothing here runs; no database is reached).
+        let events = EventBroadcaster(client: client, listener: PostgresListener(client: client, logger: quiet), logger: quiet)
+        let mounted = RESTAPI(client: client, events: events).mount(on: Router(context: APIRequestContext.self))
         await client.shutdown()
         let paths = try #require(try Self.spec()["paths"] as? [String: Any])
         let methods: Set<String> = ["get", "put", "post", "delete", "patch", "head", "options"]
