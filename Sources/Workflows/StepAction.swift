@@ -78,14 +78,20 @@ public enum StepAction: Sendable, Hashable {
     }
 
     /// What is wrong with `reason` as the recorded why of any audited action (a step's, a job's
-    /// cancel, a notification's re-match or reapply, a redelivery), or nil: the audit table's
-    /// limits, and no NUL (PostgreSQL text cannot hold one).
+    /// cancel, a notification's re-match or reapply, a redelivery), or nil: something besides
+    /// ASCII spaces, tabs and line breaks; at most ``longestReason`` Unicode scalars (what the
+    /// audit table's `length()` counts, and JSON Schema's `maxLength`); no NUL (PostgreSQL text
+    /// cannot hold one). The REST API's spec states the same rule as a pattern.
     public static func reasonProblem(_ reason: String) -> String? {
-        if reason.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { return "must not be empty" }
-        if reason.count > longestReason { return "must be at most \(longestReason) characters" }
-        if reason.unicodeScalars.contains("\u{0}") { return "must not contain NUL" }
+        let scalars = reason.unicodeScalars
+        if scalars.contains("\u{0}") { return "must not contain NUL" }
+        if scalars.allSatisfy({ blank.contains($0.value) }) { return "must not be empty" }
+        if scalars.count > longestReason { return "must be at most \(longestReason) characters" }
         return nil
     }
+
+    /// Tab, line feed, vertical tab, form feed, carriage return, space.
+    private static let blank: Set<UInt32> = [0x09, 0x0A, 0x0B, 0x0C, 0x0D, 0x20]
 
     static let longestTaskId = 200
     static let longestActor = 200

@@ -114,6 +114,12 @@ struct StepActionsAPITests {
             #expect(try Self.problem(noReason).errors?.map(\.field) == ["reason"])
             let blank = try await Self.post(http, "/v1/steps/\(lost)/abandon", #"{"reason": "  "}"#)
             #expect(try Self.problem(blank).errors?.map(\.field) == ["reason"])
+            // 1000 characters of 3 scalars: the audit's length() counts 3000 (was a 503 from its CHECK).
+            let combining = try await Self.post(http, "/v1/steps/\(lost)/abandon", #"{"reason": "\#(String(repeating: "e\u{301}\u{302}", count: 1000))"}"#)
+            #expect(combining.status == .badRequest)
+            #expect(try Self.problem(combining).errors?.map(\.field) == ["reason"])
+            let nul = try await Self.post(http, "/v1/steps/\(lost)/abandon", #"{"reason": "a\u0000b"}"#)
+            #expect(try Self.problem(nul).errors?.map(\.field) == ["reason"])
             let several = try await Self.post(http, "/v1/steps/\(lost)/resolve", #"{"taskId": "two words", "reason": 3, "why": "x"}"#)
             #expect(several.status == .badRequest)
             #expect(try Self.problem(several).errors?.map(\.field) == ["why", "taskId", "reason"])
