@@ -137,9 +137,24 @@ psql "$database_url" -P pager=off -c "SELECT s.name, s.state, s.task_id, (SELECT
 psql "$database_url" -P pager=off -c "SELECT s.name, o.job_input_index AS input, o.status, f.file->>'kind' AS kind, f.file->>'language' AS language, f.file->>'path' AS path FROM outputs o JOIN steps s ON s.id = o.step_id CROSS JOIN LATERAL jsonb_array_elements(o.results) AS f(file) WHERE s.job_id = '$job_id' ORDER BY s.created_at, o.job_input_index, kind, language"
 psql "$database_url" -P pager=off -c "SELECT a.action, a.request_id, a.error_code, a.latency_ms FROM attempts a JOIN steps s ON s.id = a.step_id WHERE s.job_id = '$job_id'"
 echo
-echo "Still running, to explore:"
-echo "  GET  http://127.0.0.1:$http_port/v1/jobs/$job_id"
-echo "  POST http://127.0.0.1:$http_port/v1/jobs      e.g. curl -sS -H 'Content-Type: application/json' --data @demo/job.json http://127.0.0.1:$http_port/v1/jobs"
+echo "== the same job over the REST API, with an API key made for the demo (kept in $state/api-key)"
+# Keys are kept only as hashes: the demo's previous key is revoked and a new one made each run.
+LOG_LEVEL=warning "$binary" keys revoke demo >/dev/null 2>&1 || true
+LOG_LEVEL=warning "$binary" keys create --name demo --scope admin --actor demo --json 2>/dev/null \
+    | python3 -c 'import json, sys; print(json.load(sys.stdin)["key"])' >"$state/api-key"
+chmod 600 "$state/api-key"
+api_key="$(cat "$state/api-key")"
+echo "\$ curl -H 'Authorization: Bearer …' http://127.0.0.1:$http_port/v1/steps?jobId=$job_id"
+curl -fsS -H "Authorization: Bearer $api_key" "http://127.0.0.1:$http_port/v1/steps?jobId=$job_id" \
+    | python3 -c 'import json, sys
+for s in json.load(sys.stdin)["items"]:
+    print("  %-10s %-10s taskId=%s" % (s["name"], s["state"], s.get("taskId", "-")))'
+echo
+echo "Still running, to explore (export MPSHOOK_KEY=\$(cat $state/api-key); every /v1 call needs -H \"Authorization: Bearer \$MPSHOOK_KEY\"):"
+echo "  GET  http://127.0.0.1:$http_port/v1/jobs/$job_id      GET /v1/steps?state=failed  /v1/notifications  /v1/attempts  /v1/stats"
+echo "  GET  http://127.0.0.1:$http_port/v1/events           live changes (Server-Sent Events): curl -N …"
+echo "  POST http://127.0.0.1:$http_port/v1/jobs             e.g. curl -sS -H \"Authorization: Bearer \$MPSHOOK_KEY\" -H 'Content-Type: application/json' --data @demo/job.json http://127.0.0.1:$http_port/v1/jobs"
+echo "  GET  http://127.0.0.1:$http_port/openapi.yaml        the API's contract"
 echo "  GET  http://127.0.0.1:$http_port/readyz  /healthz  /metrics"
 echo "  the emulator: http://127.0.0.1:$emulator_port/_emulator/calls  /_emulator/callbacks"
 echo "  psql $database_url"
