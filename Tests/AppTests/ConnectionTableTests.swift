@@ -133,18 +133,18 @@ import Testing
         #expect(configuration.connections.headerTimeout == .seconds(10))
         #expect(configuration.connections.bodyTimeout == .seconds(30))
         #expect(configuration.connections.maximumConnections == nil)
-        // 64 fixed + 10 pooled database connections + 5 other sessions (2 applier, dispatcher and
-        // webhook LISTENs, the leader lock) + 2 x (8 MPS calls + 4 reconciler polls + 4 webhooks).
+        // 64 fixed + 10 pooled database connections + 2 other sessions (the process's one LISTEN,
+        // shared by every waiter; the leader lock) + 2 x (8 MPS calls + 4 reconciler polls + 4 webhooks).
         let limits = Server.connectionLimits(configuration: configuration, descriptorLimit: 1024, held: 0, logger: quiet)
-        #expect(limits.maximumConnections == 1024 - 111)
+        #expect(limits.maximumConnections == 1024 - 108)
         // Descriptors held at start (inherited ones too) are not free for connections.
-        #expect(Server.connectionLimits(configuration: configuration, descriptorLimit: 1024, held: 300, logger: quiet).maximumConnections == 1024 - 300 - 111)
+        #expect(Server.connectionLimits(configuration: configuration, descriptorLimit: 1024, held: 300, logger: quiet).maximumConnections == 1024 - 300 - 108)
     }
 
     @Test func aConfiguredLimitAboveTheDescriptorBudgetIsLowered() throws {
         let configuration = try AppConfiguration(environment: ["MPSHOOK_HTTP_MAX_CONNECTIONS": "5000", "MPSHOOK_HTTP_HEADER_TIMEOUT": "1.5"])
         #expect(configuration.connections.headerTimeout == .milliseconds(1500))
-        #expect(Server.connectionLimits(configuration: configuration, descriptorLimit: 1024, held: 0, logger: quiet).maximumConnections == 913)
+        #expect(Server.connectionLimits(configuration: configuration, descriptorLimit: 1024, held: 0, logger: quiet).maximumConnections == 1024 - 108)
         #expect(Server.connectionLimits(configuration: configuration, descriptorLimit: 100_000, held: 0, logger: quiet).maximumConnections == 5000)
     }
 
