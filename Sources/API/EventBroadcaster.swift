@@ -119,23 +119,34 @@ public final class EventBroadcaster: Service, Sendable {
     /// Joins the broadcast for changes after `position` (nil: only what is new) that `filter`
     /// wants. Throws when the feed cannot be read.
     public func subscribe(after position: ChangePosition?, filter: EventFilter) async throws(PostgresError) -> Subscription {
-        // Outside the lock (it is a query); used only when no reading position exists yet.
-        let head = state.withLock { $0.position } == nil ? try await feed.head() : nil
         let (messages, continuation) = AsyncStream.makeStream(of: EventMessage.self, bufferingPolicy: .bufferingOldest(configuration.clientBuffer))
-        let registered = state.withLock { box -> (id: Int, start: ChangePosition)? in
-            if box.stopped { return nil }
-            // Registration and delivery share the lock: what is delivered after this is exactly
-            // what comes after `start`.
-            guard let start = box.position ?? head else { return nil }
-            box.position = start
-            box.nextId += 1
-            box.clients[box.nextId] = Client(filter: filter, continuation: continuation, after: max(position ?? start, start))
-            return (box.nextId, start)
+        enum Registration { case registered(id: Int, start: ChangePosition), stopped, needsHead }
+        var head: ChangePosition?
+        var registered: (id: Int, start: ChangePosition)?
+        // The head is read outside the lock (it is a query) and only when no reading position
+        // exists. The last client may leave between that check and the lock, clearing the
+        // position: then the head is read again rather than the new client given an empty stream.
+        while registered == nil {
+            if head == nil, state.withLock({ $0.position == nil && !$0.stopped }) { head = try await feed.head() }
+            let outcome = state.withLock { box -> Registration in
+                if box.stopped { return .stopped }
+                // Registration and delivery share the lock: what is delivered after this is
+                // exactly what comes after `start`.
+                guard let start = box.position ?? head else { return .needsHead }
+                box.position = start
+                box.nextId += 1
+                box.clients[box.nextId] = Client(filter: filter, continuation: continuation, after: max(position ?? start, start))
+                return .registered(id: box.nextId, start: start)
+            }
+            switch outcome {
+            case .registered(let id, let start): registered = (id, start)
+            case .needsHead: head = nil
+            case .stopped:
+                continuation.finish()
+                return Subscription(start: position ?? .start, messages: messages, cancel: {})
+            }
         }
-        guard let registered else {
-            continuation.finish()
-            return Subscription(start: position ?? .start, messages: messages, cancel: {})
-        }
+        guard let registered else { return Subscription(start: position ?? .start, messages: messages, cancel: {}) }
         continuation.onTermination = { [weak self] _ in self?.remove(registered.id) }
         wakeups.signal()
         return Subscription(start: registered.start, messages: messages, cancel: { continuation.finish() })

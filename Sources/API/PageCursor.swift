@@ -29,13 +29,19 @@ public struct PageCursor: Sendable, Equatable {
         Base64URL.encode(Array("1|\(list)|\(microseconds)|\(id)".utf8))
     }
 
+    /// The times a cursor may hold: years 1 to 9999, which PostgreSQL's `timestamptz` takes (a
+    /// forged time outside them would fail the query, a 503, instead of the 400 it is).
+    static let validTimes: ClosedRange<Int64> = -62_135_596_800_000_000...253_402_300_799_999_999
+
     /// Reads `text` as a cursor of `list`; a 400 naming `cursor` for anything else.
     public static func parse(_ text: String, list: String) throws(APIProblem) -> PageCursor {
         guard text.count <= 200, let bytes = Base64URL.decode(text), let plain = String(validating: bytes, as: UTF8.self) else {
             throw .invalidParameter("cursor", "not a cursor this API gave")
         }
         let parts = plain.split(separator: "|", omittingEmptySubsequences: false)
-        guard parts.count == 4, parts[0] == "1", let microseconds = Int64(parts[2]), !parts[3].isEmpty, parts[3].count <= 64 else {
+        guard parts.count == 4, parts[0] == "1", let microseconds = Int64(parts[2]), validTimes.contains(microseconds),
+            !parts[3].isEmpty, parts[3].count <= 64
+        else {
             throw .invalidParameter("cursor", "not a cursor this API gave")
         }
         guard parts[1] == list else { throw .invalidParameter("cursor", "a cursor of another list (\(parts[1].prefix(20)))") }

@@ -28,9 +28,19 @@ public enum StoredSecrets {
         stripped(MPSRedaction.json(value))
     }
 
-    /// Free text (a body that is not JSON): every URL's query, fragment and userinfo removed.
+    /// Free text (a body that is not JSON, e.g. a row written by hand or cut short): every URL's
+    /// query, fragment and userinfo removed, and the string value of every secret member
+    /// (`"NotifyKey": "…"`, `"Sign": "…"`, the S3 keys) replaced, wherever such a member appears.
     public static func text(_ text: String) -> String {
-        Redaction.text(text)
+        var result = Redaction.text(text)
+        for name in MPSRedaction.secretMembers.union(secretMembers).sorted() {
+            // "Name" : "value with \" escapes" (the value may run to the end of cut-short text).
+            let pattern = "(\"\(name)\"\\s*:\\s*\")(?:[^\"\\\\]|\\\\.)*(\"?)"
+            guard let expression = try? NSRegularExpression(pattern: pattern) else { continue }
+            let range = NSRange(result.startIndex..., in: result)
+            result = expression.stringByReplacingMatches(in: result, range: range, withTemplate: "$1\(placeholder)$2")
+        }
+        return result
     }
 
     /// A URL without its query, fragment and userinfo (signed input URLs carry credentials there).

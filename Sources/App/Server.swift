@@ -5,7 +5,7 @@ public import API
 public import Logging
 import MPS
 import MPSTransport
-import Store
+public import Store
 public import Postgres
 public import Prometheus
 public import ServiceLifecycle
@@ -43,7 +43,7 @@ public enum Server {
     /// caller); without it, the spine makes one and lists it first among its services.
     public static func makeSpine(
         configuration: AppConfiguration, client: PostgresClient, http: CurlClient, logger: Logger, readiness: DatabaseReadiness? = nil,
-        listener shared: PostgresListener? = nil
+        listener shared: PostgresListener? = nil, catalog: WorkflowCatalog = WorkflowCatalog()
     ) -> (services: [any Service], intake: [(IntakeController<APIRequestContext>, String)]) {
         guard let callbacks = configuration.callbacks else { return ([], []) }
         let tuning = configuration.tuning
@@ -73,7 +73,8 @@ public enum Server {
         var services: [any Service] = shared == nil ? [listener, committer] : [committer]
         if tuning.applierEnabled {
             services.append(Applier(
-                client: client, batchSize: tuning.applierBatchSize, workers: tuning.applierWorkers, listener: listener, logger: logger
+                client: client, batchSize: tuning.applierBatchSize, workers: tuning.applierWorkers, catalog: catalog, listener: listener,
+                logger: logger
             ))
         }
         if let credentials = configuration.credentials {
@@ -162,12 +163,16 @@ public enum Server {
     ) -> some ApplicationProtocol {
         // One LISTEN session for the whole process: the spine's services and the event stream share it.
         let listener = PostgresListener(client: client, logger: logger)
-        let spine = makeSpine(configuration: configuration, client: client, http: http, logger: logger, readiness: readiness, listener: listener)
+        // One cache of workflow definitions for the process: the applier plans with it, the API creates jobs with it.
+        let catalog = WorkflowCatalog()
+        let spine = makeSpine(
+            configuration: configuration, client: client, http: http, logger: logger, readiness: readiness, listener: listener, catalog: catalog
+        )
         // Runs with the API off too: it also prunes the change feed the triggers keep writing.
         let broadcaster = EventBroadcaster(client: client, listener: listener, configuration: configuration.events, logger: logger)
         let api = configuration.servesAPI
             ? RESTAPI(
-                client: client, callbacks: configuration.callbackPolicy, events: broadcaster,
+                client: client, catalog: catalog, callbacks: configuration.callbackPolicy, events: broadcaster,
                 maximumEventStreams: configuration.maximumEventStreams
             )
             : nil

@@ -47,4 +47,16 @@ import Testing
         #expect(StoredSecrets.headers(stored) == ["x-original-url": "/n?<redacted>", "user-agent": "MPS"])
         #expect(StoredSecrets.headers("[]") == [:])
     }
+
+    /// A body that is not JSON (cut short, or written by hand) still loses its secrets (found in review).
+    @Test func textThatIsNotJSONLosesSecretMembersAndURLQueries() {
+        let cut = #"{"EventType":"BatchTask","Sign":"0a1b2c","TaskNotifyConfig":{"NotifyKey" : "k\"ey","NotifyUrl":"https://h/n?token=T"},"S3SecretKey":"abc"#
+        let shown = StoredSecrets.text(cut)
+        for secret in ["0a1b2c", #"k\"ey"#, "token=T", "abc"] {
+            #expect(!shown.contains(secret), "\(secret) in \(shown)")
+        }
+        #expect(shown.contains(#""Sign":"<redacted>""#))
+        #expect(shown.contains(#""NotifyKey" : "<redacted>""#))
+        #expect(shown.contains(#""EventType":"BatchTask""#))
+    }
 }

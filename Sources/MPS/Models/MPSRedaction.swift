@@ -5,7 +5,7 @@ package enum MPSRedaction {
     static let placeholder = "<redacted>"
 
     /// Members whose value is a secret: shown as `<redacted>` (an empty one stays empty).
-    static let secretMembers: Set<String> = ["NotifyKey", "S3SecretId", "S3SecretKey"]
+    package static let secretMembers: Set<String> = ["NotifyKey", "S3SecretId", "S3SecretKey"]
     /// Members whose value is a URL that may carry a token (callback) or a signature (presigned input).
     static let urlMembers: Set<String> = ["NotifyUrl", "Url"]
 
