@@ -23,17 +23,27 @@ public struct APIProblem: HTTPResponseError, Sendable, Equatable {
         public static let invalidBody = Kind("invalid-body")
         public static let invalidParameter = Kind("invalid-parameter")
         public static let invalidNotification = Kind("invalid-notification")
+        public static let invalidWorkflow = Kind("invalid-workflow")
         public static let bodyTooLarge = Kind("body-too-large")
         public static let unsupportedMediaType = Kind("unsupported-media-type")
         public static let notFound = Kind("not-found")
         public static let jobNotFound = Kind("job-not-found")
-        public static let methodNotAllowed = Kind("method-not-allowed")
+        public static let stepNotFound = Kind("step-not-found")
+        public static let notificationNotFound = Kind("notification-not-found")
+        public static let deliveryNotFound = Kind("delivery-not-found")
+        public static let workflowNotFound = Kind("workflow-not-found")
+        public static let keyNotFound = Kind("key-not-found")
         public static let unauthorized = Kind("unauthorized")
         public static let insufficientScope = Kind("insufficient-scope")
-        public static let forbidden = Kind("forbidden")
-        public static let conflict = Kind("conflict")
+        public static let actionNotAllowed = Kind("action-not-allowed")
+        public static let taskIdTaken = Kind("task-id-taken")
+        public static let keyNameTaken = Kind("key-name-taken")
+        public static let keyRevokesItself = Kind("key-revokes-itself")
         public static let unavailable = Kind("unavailable")
         public static let internalError = Kind("internal-error")
+
+        /// What Hummingbird itself refused with `status` (a 4xx no route of ours answers, e.g. 405).
+        static func http(_ status: HTTPResponse.Status) -> Kind { Kind("http-\(status.code)") }
     }
 
     public var status: HTTPResponse.Status
@@ -116,9 +126,20 @@ extension APIProblem {
     /// No such job (404), or not a job id.
     public static let jobNotFound = APIProblem(.notFound, .jobNotFound, "no job with this id")
 
-    /// No such resource (404): `what` names it ("step", "notification").
-    public static func notFound(_ what: String) -> APIProblem {
-        APIProblem(.notFound, Kind("\(what)-not-found"), "no \(what) with this id")
+    /// No such step (404), or not a step id.
+    public static let stepNotFound = APIProblem(.notFound, .stepNotFound, "no step with this id")
+    /// No such notification (404), or not a notification id.
+    public static let notificationNotFound = APIProblem(.notFound, .notificationNotFound, "no notification with this id")
+    /// No such webhook delivery (404), or not a delivery id.
+    public static let deliveryNotFound = APIProblem(.notFound, .deliveryNotFound, "no delivery with this id")
+    /// No such stored workflow or version (404).
+    public static let workflowNotFound = APIProblem(.notFound, .workflowNotFound, "no workflow with this name or version")
+    /// No such API key (404), or a text that is neither a key's name nor its id.
+    public static let keyNotFound = APIProblem(.notFound, .keyNotFound, "no key with this name or id")
+
+    /// The action is not possible in the resource's present state (409), with the rule's reason.
+    public static func actionNotAllowed(_ reason: String) -> APIProblem {
+        APIProblem(.conflict, .actionNotAllowed, reason)
     }
 
     /// No API key, or one that is not valid now (401), with the Bearer challenge.
@@ -133,11 +154,6 @@ extension APIProblem {
             .forbidden, .insufficientScope, "this needs an API key with scope \(required); this key has \(held)",
             headers: [.wwwAuthenticate: "Bearer realm=\"mpshook\", error=\"insufficient_scope\", scope=\"\(required)\""]
         )
-    }
-
-    /// The action is not possible in the resource's present state (409).
-    public static func conflict(_ detail: String) -> APIProblem {
-        APIProblem(.conflict, .conflict, detail)
     }
 
     /// The database cannot be used now (503); the client may retry.

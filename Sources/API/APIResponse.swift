@@ -19,8 +19,15 @@ public enum RequestBody {
     /// The body of a request that must be JSON: `415` for another `Content-Type` (parameters such
     /// as `charset` are allowed), `413` beyond `limit` bytes (declared or sent).
     public static func json(_ request: Request, limit: Int) async throws(APIProblem) -> ByteBuffer {
+        try await collect(request, limit: limit, mediaTypes: ["application/json"])
+    }
+
+    /// The body of a request whose `Content-Type` must be one of `mediaTypes` (lower case; the
+    /// header is compared without its parameters, such as `charset`, and in any case): `415`
+    /// listing them otherwise, `413` beyond `limit` bytes (declared or sent).
+    public static func collect(_ request: Request, limit: Int, mediaTypes: [String]) async throws(APIProblem) -> ByteBuffer {
         let mediaType = request.headers[.contentType]?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased()
-        guard mediaType == "application/json" else { throw .unsupportedMediaType(expected: "application/json") }
+        guard let mediaType, mediaTypes.contains(mediaType) else { throw .unsupportedMediaType(expected: mediaTypes.joined(separator: ", ")) }
         if let declared = request.headers[.contentLength].flatMap(Int.init), declared > limit {
             throw .tooLarge(limit: limit)
         }

@@ -28,8 +28,10 @@ struct ActionBody {
     subscript(_ name: String) -> String? { values[name] }
 
     /// Reads `request`'s body (`application/json`, at most ``maximumSize`` bytes: 415 and 413
-    /// otherwise) as an object of `members`.
+    /// otherwise) as an object of `members`. The routes that take a body take no query
+    /// parameters: one is refused first (400 naming it).
     static func read(_ request: Request, members: [Member]) async throws(APIProblem) -> ActionBody {
+        _ = try QueryReader(request, allowed: [])
         let buffer = try await RequestBody.json(request, limit: maximumSize)
         return try parse(Data(buffer.readableBytesView), members: members)
     }

@@ -7,7 +7,7 @@ import Store
 /// `GET /v1/attempts`: every MPS API call, newest first (by start time), filtered by `stepId`,
 /// `jobId`, `action`, `errorClass`, `errorCode` and `startedSince`/`startedUntil`.
 struct AttemptListController: Sendable {
-    static let list = "attempts"
+    static let list = PageList.attempts
     static let parameters: Set<String> = QueryReader.paging.union([
         "stepId", "jobId", "action", "errorClass", "errorCode", "startedSince", "startedUntil",
     ])
@@ -26,9 +26,9 @@ struct AttemptListController: Sendable {
             errorClass: try query.value("errorClass", as: MPSError.ErrorClass.self), errorCode: try query.text("errorCode"),
             startedSince: started.since, startedUntil: started.until
         )
-        let after = try query.numberedPosition(in: Self.list)
+        let after = try query.position(in: Self.list, id: CursorID.number)
         let limit = try query.limit()
-        let page = try await DatabaseRead.run("attempts", context: context) {
+        let page = try await DatabaseCall.run("attempts not read", context: context) {
             try await listing.attempts(filter, after: after, limit: limit)
         }
         return try APIResponse.json(.ok, Page(

@@ -15,7 +15,7 @@ public import Store
 ///   with the API key. `200` with a ``RedeliveryDocument``; `404` for an unknown or malformed id;
 ///   `409` for one that is pending or being delivered already (nothing to do).
 public struct DeliveriesController: Sendable {
-    static let list = "deliveries"
+    static let list = PageList.deliveries
     static let parameters: Set<String> = QueryReader.paging.union(["state", "jobId"])
 
     let webhooks: WebhookStore
@@ -37,9 +37,9 @@ public struct DeliveriesController: Sendable {
     func list(_ request: Request, context: APIRequestContext) async throws(APIProblem) -> Response {
         let query = try QueryReader(request, allowed: Self.parameters)
         let filter = DeliveryFilter(states: try query.values("state", as: DeliveryState.self), jobId: try query.uuid("jobId"))
-        let after = try query.position(in: Self.list)
+        let after = try query.position(in: Self.list, id: CursorID.uuid)
         let limit = try query.limit()
-        let page = try await DatabaseRead.run("deliveries", context: context) {
+        let page = try await DatabaseCall.run("deliveries not read", context: context) {
             try await listing.deliveries(filter, after: after, limit: limit)
         }
         return try APIResponse.json(.ok, Page(
@@ -49,21 +49,17 @@ public struct DeliveriesController: Sendable {
 
     func redeliver(_ body: ActionBody, context: APIRequestContext) async throws(APIProblem) -> Response {
         let principal = try context.principal()
-        guard let text = context.parameters.get("id"), let id = UUID(uuidString: text) else { throw .notFound("delivery") }
+        let id = try context.uuid(notFound: .deliveryNotFound)
         let reason = body["reason"] ?? ""
-        let outcome: WebhookStore.Redelivery
-        do {
-            outcome = try await webhooks.redeliver(id, actor: principal.actor, reason: reason)
-        } catch {
-            context.logger.info("delivery not put back: database error", metadata: ["error": "\(error)"])
-            throw .unavailable
+        let outcome = try await DatabaseCall.run("delivery not put back", context: context) {
+            try await webhooks.redeliver(id, actor: principal.actor, reason: reason)
         }
         let previous: DeliveryState
         switch outcome {
         case .notFound:
-            throw .notFound("delivery")
+            throw .deliveryNotFound
         case .alreadyQueued(let state):
-            throw APIProblem(.conflict, APIProblem.Kind("action-not-allowed"), "the delivery is \(state.rawValue) already: nothing to do")
+            throw .actionNotAllowed("the delivery is \(state.rawValue) already: nothing to do")
         case .queued(let state):
             previous = state
         }
@@ -75,7 +71,7 @@ public struct DeliveriesController: Sendable {
                 "operator.actor": "\(principal.actor)", "operator.reason": "\(String(reason.prefix(200)))",
             ]
         )
-        let view = try await DatabaseRead.run("delivery", context: context) { try await listing.delivery(id) }
+        let view = try await DatabaseCall.run("delivery not read", context: context) { try await listing.delivery(id) }
         guard let view else { throw .internalError }
         return try APIResponse.json(.ok, RedeliveryDocument(previousState: previous, delivery: DeliveryDocument(view)))
     }

@@ -32,31 +32,31 @@ public struct JobCancelController: Sendable {
 
     func cancel(_ body: ActionBody, context: APIRequestContext) async throws(APIProblem) -> Response {
         let principal = try context.principal()
-        guard let text = context.parameters.get("id"), let jobId = UUID(uuidString: text) else { throw .jobNotFound }
-        let result: JobCancelResult
-        do {
-            result = try await store.cancel(jobId: jobId, actor: principal.actor, reason: body["reason"] ?? "")
-        } catch let error as StepActionError {
-            throw APIProblem.invalidBody(error.message)
-        } catch {
-            context.logger.info("job not cancelled: database error", metadata: ["error": "\(error)"])
-            throw .unavailable
+        let jobId = try context.uuid(notFound: .jobNotFound)
+        let result = try await DatabaseCall.run("job not cancelled", context: context, refusal: Self.refusal) {
+            try await store.cancel(jobId: jobId, actor: principal.actor, reason: body["reason"] ?? "")
         }
         var record: OperatorActionRecord?
         switch result {
         case .notFound:
             throw .jobNotFound
         case .refused(let state):
-            throw APIProblem(.conflict, APIProblem.Kind("action-not-allowed"), JobCancellation.refused(state).description)
+            throw .actionNotAllowed(JobCancellation.refused(state).description)
         case .alreadyCancelled:
             record = nil
         case .cancelled(let done):
             record = done
             context.logger.info("operator action", metadata: done.logMetadata.mapValues { .string($0) })
         }
-        let view = try await DatabaseRead.run("job", context: context) { try await reader.job(jobId) }
+        let view = try await DatabaseCall.run("job not read", context: context) { try await reader.job(jobId) }
         guard let view else { throw .internalError }
         return try APIResponse.json(.ok, JobCancelDocument(job: JobDocument(view), action: record.map(OperatorActionDocument.init)))
+    }
+
+    /// The store refusing the arguments (only the actor or reason could be at fault: the body
+    /// was checked first): 400.
+    static func refusal(_ error: any Error) -> APIProblem? {
+        (error as? StepActionError).map { .invalidBody($0.message) }
     }
 }
 

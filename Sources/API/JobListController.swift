@@ -8,7 +8,7 @@ public import Workflows
 /// comma-separated), `workflow` (any version of it), `createdSince`/`createdUntil`,
 /// `clientReference`, `taskId` and `correlationId` (a step of the job has it).
 struct JobListController: Sendable {
-    static let list = "jobs"
+    static let list = PageList.jobs
     static let parameters: Set<String> = QueryReader.paging.union([
         "state", "workflow", "createdSince", "createdUntil", "clientReference", "taskId", "correlationId",
     ])
@@ -27,9 +27,9 @@ struct JobListController: Sendable {
             createdSince: created.since, createdUntil: created.until, clientReference: try query.text("clientReference"),
             taskId: try query.text("taskId"), correlationId: try query.uuid("correlationId")
         )
-        let after = try query.position(in: Self.list)
+        let after = try query.position(in: Self.list, id: CursorID.uuid)
         let limit = try query.limit()
-        let page = try await DatabaseRead.run("jobs", context: context) {
+        let page = try await DatabaseCall.run("jobs not read", context: context) {
             try await listing.jobs(filter, after: after, limit: limit)
         }
         return try APIResponse.json(.ok, Page(

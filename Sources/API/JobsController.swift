@@ -48,28 +48,19 @@ public struct JobsController: Sendable {
     /// Adds the routes to the API's scoped groups.
     public func register(on routes: APIRoutes) {
         routes.on(.post, "jobs", scope: .write) { request, context in try await self.create(request, context: context) }
-        routes.on(.get, "jobs/{id}", scope: .read) { _, context in try await self.show(context: context) }
+        routes.on(.get, "jobs/{id}", scope: .read) { request, context in try await self.show(request, context: context) }
     }
 
     func create(_ request: Request, context: APIRequestContext) async throws(APIProblem) -> Response {
+        _ = try QueryReader(request, allowed: [])
         let buffer = try await RequestBody.json(request, limit: configuration.maximumBodySize)
         let body: JobBody
         switch JobBody.parse(buffer.readableBytesView) {
         case .success(let value): body = value
         case .failure(let problems): throw .invalidJob(problems)
         }
-        let job: NewJob
-        let creation: JobCreation
-        do {
-            (job, creation) = try await creator.create(body)
-        } catch {
-            switch error {
-            case .invalid(let problems):
-                throw .invalidJob(problems)
-            case .database(let cause):
-                context.logger.info("job not created: database error", metadata: ["error": "\(cause)"])
-                throw .unavailable
-            }
+        let (job, creation) = try await DatabaseCall.run("job not created", context: context, refusal: Self.refusal) {
+            try await creator.create(body)
         }
         switch creation {
         case .created(let id):
@@ -81,19 +72,22 @@ public struct JobsController: Sendable {
         }
     }
 
-    func show(context: APIRequestContext) async throws(APIProblem) -> Response {
-        guard let text = context.parameters.get("id"), let id = UUID(uuidString: text) else { throw .jobNotFound }
+    func show(_ request: Request, context: APIRequestContext) async throws(APIProblem) -> Response {
+        _ = try QueryReader(request, allowed: [])
+        let id = try context.uuid(notFound: .jobNotFound)
         guard let view = try await read(id, context: context) else { throw .jobNotFound }
         return try APIResponse.json(.ok, JobDocument(view))
     }
 
     private func read(_ id: UUID, context: APIRequestContext) async throws(APIProblem) -> JobView? {
-        do {
-            return try await reader.job(id)
-        } catch {
-            context.logger.info("job not read: database error", metadata: ["error": "\(error)"])
-            throw .unavailable
-        }
+        try await DatabaseCall.run("job not read", context: context) { try await reader.job(id) }
+    }
+
+    /// A body the creator refused (a workflow or version that is not stored, a callback URL):
+    /// the body is what is wrong, 400; its database failing is the 503.
+    static func refusal(_ error: any Error) -> APIProblem? {
+        guard let error = error as? JobCreationError, case .invalid(let problems) = error else { return nil }
+        return .invalidJob(problems)
     }
 
     static func location(_ id: UUID) -> String {

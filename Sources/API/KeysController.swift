@@ -17,13 +17,13 @@ import Store
 ///   `409` at `name` when a key not revoked has the name.
 /// - `GET /v1/keys/{key}` (an id, or a name as ``APIKeyStore/key(nameOrId:)`` reads it).
 /// - `POST /v1/keys/{key}/revoke`: `200` with the key, revoked; again: `200`, nothing changes;
-///   `409` for the calling key itself (see ``revoke(context:)``).
+///   `409` for the calling key itself (see ``revoke(_:context:)``).
 ///
 /// `404` for an unknown key (or a text that is neither a key name nor an id), `503` when the
 /// database fails. Creation and revocation each write one `notice` line with the key's id, name
 /// and scope and the actor, never the key.
 public struct KeysController: Sendable {
-    static let list = "keys"
+    static let list = PageList.keys
 
     let store: APIKeyStore
 
@@ -35,28 +35,23 @@ public struct KeysController: Sendable {
     public func register(on routes: APIRoutes) {
         routes.on(.get, "keys", scope: .admin) { request, context in try await self.list(request, context: context) }
         routes.on(.post, "keys", scope: .admin) { request, context in try await self.create(request, context: context) }
-        routes.on(.get, "keys/{key}", scope: .admin) { _, context in try await self.show(context: context) }
-        routes.on(.post, "keys/{key}/revoke", scope: .admin) { _, context in try await self.revoke(context: context) }
+        routes.on(.get, "keys/{key}", scope: .admin) { request, context in try await self.show(request, context: context) }
+        routes.on(.post, "keys/{key}/revoke", scope: .admin) { request, context in try await self.revoke(request, context: context) }
     }
 
     func list(_ request: Request, context: APIRequestContext) async throws(APIProblem) -> Response {
-        let query = try QueryReader(request, allowed: ["status", "cursor", "limit"])
+        let query = try QueryReader(request, allowed: QueryReader.paging.union(["status"]))
         let given = try query.values("status", as: APIKeyStatus.self)
         let statuses: Set<APIKeyStatus> = given.isEmpty ? [.active, .expired] : Set(given)
-        var after: ListPosition<String>?
-        if let text = try query.string("cursor") {
-            let cursor = try PageCursor.parse(text, list: Self.list)
-            guard APIKeySecret.isKeyId(cursor.id) else { throw .invalidParameter("cursor", "not a cursor this API gave") }
-            after = ListPosition(time: cursor.time, id: cursor.id)
-        }
+        let after = try query.position(in: Self.list) { APIKeySecret.isKeyId(String($0)) ? String($0) : nil }
         let limit = try query.limit()
         let now = Date()
-        let page = try await database("keys not listed", context: context) {
+        let page = try await DatabaseCall.run("keys not listed", context: context) {
             try await store.page(statuses: statuses, after: after, limit: limit, now: now)
         }
         return try APIResponse.json(.ok, Page(
             items: page.items.map { KeyDocument($0, now: now) },
-            nextCursor: page.next.map { PageCursor(list: Self.list, time: $0.time, id: $0.id).text }
+            nextCursor: page.next.map { PageCursor.after($0, in: Self.list) }
         ))
     }
 
@@ -73,19 +68,10 @@ public struct KeysController: Sendable {
             guard let date = try? APIKeyExpiry.parse(expires, now: now, label: "expires") else { throw .internalError }
             expiresAt = date
         }
-        let created: (record: APIKeyRecord, secret: String)
-        do {
-            let (record, secret) = try await store.create(name: name, scope: scope, expiresAt: expiresAt, createdBy: principal.actor)
-            created = (record, secret)
-        } catch where error.code == .nameTaken {
-            throw APIProblem(
-                .conflict, APIProblem.Kind("key-name-taken"), error.description,
-                errors: [ProblemDocument.FieldError(field: "name", message: error.description, code: "mpshook.KeyNameTaken")]
-            )
-        } catch {
-            context.logger.info("key not created: database error", metadata: ["error": "\(error)"])
-            throw .unavailable
+        let (record, secret) = try await DatabaseCall.run("key not created", context: context, refusal: Self.refusal) {
+            try await store.create(name: name, scope: scope, expiresAt: expiresAt, createdBy: principal.actor)
         }
+        let created = (record: record, secret: secret)
         context.logger.notice("API key created", metadata: created.record.auditMetadata(actor: principal.actor))
         var response = try APIResponse.json(
             .created, CreatedKeyDocument(key: created.secret, record: created.record), location: "/v1/keys/" + created.record.id
@@ -95,7 +81,8 @@ public struct KeysController: Sendable {
         return response
     }
 
-    func show(context: APIRequestContext) async throws(APIProblem) -> Response {
+    func show(_ request: Request, context: APIRequestContext) async throws(APIProblem) -> Response {
+        _ = try QueryReader(request, allowed: [])
         let record = try await key(context: context)
         return try APIResponse.json(.ok, KeyDocument(record, now: Date()))
     }
@@ -107,21 +94,22 @@ public struct KeysController: Sendable {
     /// when it is the only admin key the API would be locked out of its own keys until someone
     /// runs `mpshook keys revoke` on the database. Rotation never needs it (the new key revokes
     /// the old one), and a leaked key is revoked with another admin key or the command line.
-    func revoke(context: APIRequestContext) async throws(APIProblem) -> Response {
+    func revoke(_ request: Request, context: APIRequestContext) async throws(APIProblem) -> Response {
+        _ = try QueryReader(request, allowed: [])
         let principal = try context.principal()
         let record = try await key(context: context)
         guard record.id != principal.keyId else {
             throw APIProblem(
-                .conflict, APIProblem.Kind("key-revokes-itself"),
+                .conflict, .keyRevokesItself,
                 "a key cannot revoke itself: revoke it with another admin key, or with `mpshook keys revoke`"
             )
         }
-        let revoked = try await database("key not revoked", context: context) { try await store.revoke(nameOrId: record.id) }
+        let revoked = try await DatabaseCall.run("key not revoked", context: context) { try await store.revoke(nameOrId: record.id) }
         if revoked {
             context.logger.notice("API key revoked", metadata: record.auditMetadata(actor: principal.actor))
         }
         // A key is never deleted: it is there, revoked now (by this call or an earlier one).
-        guard let after = try await database("key not read", context: context, { try await store.key(nameOrId: record.id) }) else {
+        guard let after = try await DatabaseCall.run("key not read", context: context, { try await store.key(nameOrId: record.id) }) else {
             throw .internalError
         }
         return try APIResponse.json(.ok, KeyDocument(after, now: Date()))
@@ -129,12 +117,11 @@ public struct KeysController: Sendable {
 
     /// The key `{key}` names; a 404 for a text that is neither a name nor an id, or names none.
     private func key(context: APIRequestContext) async throws(APIProblem) -> APIKeyRecord {
-        let notFound = APIProblem(.notFound, APIProblem.Kind("key-not-found"), "no key with this name or id")
         guard let text = context.parameters.get("key"), APIKeySecret.isKeyId(text) || (try? APIKeyName(text)) != nil else {
-            throw notFound
+            throw .keyNotFound
         }
-        guard let record = try await database("key not read", context: context, { try await store.key(nameOrId: text) }) else {
-            throw notFound
+        guard let record = try await DatabaseCall.run("key not read", context: context, { try await store.key(nameOrId: text) }) else {
+            throw .keyNotFound
         }
         return record
     }
@@ -165,15 +152,12 @@ public struct KeysController: Sendable {
         ]
     }
 
-    /// `body` on the database; its failure is logged (without secrets) and answered 503.
-    private func database<Result>(
-        _ message: Logger.Message, context: APIRequestContext, _ body: () async throws -> Result
-    ) async throws(APIProblem) -> Result {
-        do {
-            return try await body()
-        } catch {
-            context.logger.info(message, metadata: ["error": "\(error)"])
-            throw .unavailable
-        }
+    /// A name a live key has already: 409 at `name`.
+    static func refusal(_ error: any Error) -> APIProblem? {
+        guard let error = error as? APIKeyCreationError, error.code == .nameTaken else { return nil }
+        return APIProblem(
+            .conflict, .keyNameTaken, error.description,
+            errors: [ProblemDocument.FieldError(field: "name", message: error.description, code: "mpshook.KeyNameTaken")]
+        )
     }
 }

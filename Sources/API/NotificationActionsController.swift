@@ -42,27 +42,14 @@ public struct NotificationActionsController: Sendable {
 
     func perform(_ action: NotificationAction, body: ActionBody, context: APIRequestContext) async throws(APIProblem) -> Response {
         let principal = try context.principal()
-        // Ids are positive bigints; anything else names no notification.
-        guard let text = context.parameters.get("id"), let id = Int64(text), id > 0 else { throw .notFound("notification") }
-        let record: OperatorActionRecord
-        do {
-            record = try await notifications.perform(action, id: id, actor: principal.actor, reason: body["reason"] ?? "")
-        } catch let error as NotificationActionError {
-            throw APIProblem.notificationAction(error)
-        } catch {
-            context.logger.info("notification action not performed: database error", metadata: ["error": "\(error)"])
-            throw .unavailable
+        let id = try context.notificationId()
+        let record = try await DatabaseCall.run("notification action not performed", context: context, refusal: APIProblem.notificationAction) {
+            try await notifications.perform(action, id: id, actor: principal.actor, reason: body["reason"] ?? "")
         }
         var metadata = record.logMetadata.mapValues { Logger.MetadataValue.string($0) }
         metadata["notification.id"] = "\(id)"
         context.logger.info("operator action", metadata: metadata)
-        let detail: NotificationDetail?
-        do {
-            detail = try await listing.notification(id)
-        } catch {
-            context.logger.info("notification not read after an action: database error", metadata: ["error": "\(error)"])
-            throw .unavailable
-        }
+        let detail = try await DatabaseCall.run("notification not read after an action", context: context) { try await listing.notification(id) }
         guard let detail else { throw .internalError }
         return try APIResponse.json(
             .ok, NotificationActionDocument(action: OperatorActionDocument(record), notification: NotificationDocument(detail.notification))
@@ -78,15 +65,16 @@ public struct NotificationActionDocument: Codable, Sendable, Equatable {
 }
 
 extension APIProblem {
-    /// A refused notification action, mapped once.
-    static func notificationAction(_ error: NotificationActionError) -> APIProblem {
+    /// A refused notification action, mapped once. Nil for any other error.
+    static func notificationAction(_ error: any Error) -> APIProblem? {
+        guard let error = error as? NotificationActionError else { return nil }
         switch error.code {
         case .unknownNotification:
-            return .notFound("notification")
+            return .notificationNotFound
         case .unknownStep:
             return .invalidBody(field: "stepId", error.message, code: "mpshook.UnknownStep")
         case .notAllowed:
-            return APIProblem(.conflict, Kind("action-not-allowed"), error.message)
+            return .actionNotAllowed(error.message)
         default:
             return .invalidBody(error.message)
         }

@@ -14,7 +14,7 @@ public import Store
 /// - `GET /v1/notifications/{id}`: a ``NotificationDocument`` with the body and the stored
 ///   headers, secrets removed (``StoredSecrets``); `404` for an unknown or malformed id.
 struct NotificationReadController: Sendable {
-    static let list = "notifications"
+    static let list = PageList.notifications
     static let parameters: Set<String> = QueryReader.paging.union([
         "outcome", "source", "stepId", "jobId", "taskId", "correlationId", "receivedSince", "receivedUntil",
     ])
@@ -34,9 +34,9 @@ struct NotificationReadController: Sendable {
             stepId: try query.uuid("stepId"), jobId: try query.uuid("jobId"), taskId: try query.text("taskId"),
             correlationId: try query.uuid("correlationId"), receivedSince: received.since, receivedUntil: received.until
         )
-        let after = try query.numberedPosition(in: Self.list)
+        let after = try query.position(in: Self.list, id: CursorID.number)
         let limit = try query.limit()
-        let page = try await DatabaseRead.run("notifications", context: context) {
+        let page = try await DatabaseCall.run("notifications not read", context: context) {
             try await listing.notifications(filter, after: after, limit: limit)
         }
         return try APIResponse.json(.ok, Page(
@@ -46,12 +46,9 @@ struct NotificationReadController: Sendable {
 
     func show(_ request: Request, context: APIRequestContext) async throws(APIProblem) -> Response {
         _ = try QueryReader(request, allowed: [])
-        // Ids are positive (a bigserial): anything else is no notification.
-        guard let text = context.parameters.get("id"), text.count <= 19, text.allSatisfy(\.isASCII), let id = Int64(text), id > 0 else {
-            throw .notFound("notification")
-        }
-        let detail = try await DatabaseRead.run("notification", context: context) { try await listing.notification(id) }
-        guard let detail else { throw .notFound("notification") }
+        let id = try context.notificationId()
+        let detail = try await DatabaseCall.run("notification not read", context: context) { try await listing.notification(id) }
+        guard let detail else { throw .notificationNotFound }
         return try APIResponse.json(.ok, NotificationDocument(detail))
     }
 }

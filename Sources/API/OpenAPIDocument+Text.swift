@@ -150,6 +150,8 @@ paths:
       parameters:
         - $ref: "#/components/parameters/JobId"
       responses:
+        "400":
+          $ref: "#/components/responses/BadRequest"
         "200":
           description: The job.
           content:
@@ -526,6 +528,8 @@ paths:
       parameters:
         - $ref: "#/components/parameters/WorkflowName"
       responses:
+        "400":
+          $ref: "#/components/responses/BadRequest"
         "200":
           description: The latest version, as stored.
           content:
@@ -554,6 +558,8 @@ paths:
             minimum: 1
             maximum: 2147483647
       responses:
+        "400":
+          $ref: "#/components/responses/BadRequest"
         "200":
           description: The version, as stored.
           content:
@@ -972,6 +978,8 @@ paths:
       parameters:
         - $ref: "#/components/parameters/KeyPath"
       responses:
+        "400":
+          $ref: "#/components/responses/BadRequest"
         "200":
           description: The key.
           content:
@@ -1000,6 +1008,8 @@ paths:
       parameters:
         - $ref: "#/components/parameters/KeyPath"
       responses:
+        "400":
+          $ref: "#/components/responses/BadRequest"
         "200":
           description: Revoked (now or before).
           content:
@@ -1076,10 +1086,12 @@ paths:
       parameters:
         - name: after
           in: query
-          description: Resume after this position (an event's `id`).
+          description: |
+            Resume after this position (an event's `id`): a transaction id (0 to 2^64-1) and a
+            row id (0 to 2^63-1), in decimal digits (at most 20 each), joined by `-`.
           schema:
             type: string
-            pattern: "^[0-9]{1,20}-[0-9]{1,20}$"
+            pattern: "^([0-9]{1,19}|(0[0-9]{19}|1[0-7][0-9]{18}|18[0-3][0-9]{17}|184[0-3][0-9]{16}|1844[0-5][0-9]{15}|18446[0-6][0-9]{14}|184467[0-3][0-9]{13}|1844674[0-3][0-9]{12}|184467440[0-6][0-9]{10}|1844674407[0-2][0-9]{9}|18446744073[0-6][0-9]{8}|1844674407370[0-8][0-9]{6}|18446744073709[0-4][0-9]{5}|184467440737095[0-4][0-9]{4}|18446744073709550[0-9]{3}|18446744073709551[0-5][0-9]{2}|1844674407370955160[0-9]|1844674407370955161[0-4]|18446744073709551615))-([0-9]{1,18}|([0-8][0-9]{18}|9[0-1][0-9]{17}|92[0-1][0-9]{16}|922[0-2][0-9]{15}|9223[0-2][0-9]{14}|92233[0-6][0-9]{13}|922337[0-1][0-9]{12}|92233720[0-2][0-9]{10}|922337203[0-5][0-9]{9}|9223372036[0-7][0-9]{8}|92233720368[0-4][0-9]{7}|922337203685[0-3][0-9]{6}|9223372036854[0-6][0-9]{5}|92233720368547[0-6][0-9]{4}|922337203685477[0-4][0-9]{3}|9223372036854775[0-7][0-9]{2}|922337203685477580[0-6]|9223372036854775807)|0([0-8][0-9]{18}|9[0-1][0-9]{17}|92[0-1][0-9]{16}|922[0-2][0-9]{15}|9223[0-2][0-9]{14}|92233[0-6][0-9]{13}|922337[0-1][0-9]{12}|92233720[0-2][0-9]{10}|922337203[0-5][0-9]{9}|9223372036[0-7][0-9]{8}|92233720368[0-4][0-9]{7}|922337203685[0-3][0-9]{6}|9223372036854[0-6][0-9]{5}|92233720368547[0-6][0-9]{4}|922337203685477[0-4][0-9]{3}|9223372036854775[0-7][0-9]{2}|922337203685477580[0-6]|9223372036854775807))$"
         - name: kinds
           in: query
           description: Only these kinds of events.
@@ -1096,7 +1108,7 @@ paths:
           description: Resume after this position (what an EventSource sends when it reconnects).
           schema:
             type: string
-            pattern: "^[0-9]{1,20}-[0-9]{1,20}$"
+            pattern: "^([0-9]{1,19}|(0[0-9]{19}|1[0-7][0-9]{18}|18[0-3][0-9]{17}|184[0-3][0-9]{16}|1844[0-5][0-9]{15}|18446[0-6][0-9]{14}|184467[0-3][0-9]{13}|1844674[0-3][0-9]{12}|184467440[0-6][0-9]{10}|1844674407[0-2][0-9]{9}|18446744073[0-6][0-9]{8}|1844674407370[0-8][0-9]{6}|18446744073709[0-4][0-9]{5}|184467440737095[0-4][0-9]{4}|18446744073709550[0-9]{3}|18446744073709551[0-5][0-9]{2}|1844674407370955160[0-9]|1844674407370955161[0-4]|18446744073709551615))-([0-9]{1,18}|([0-8][0-9]{18}|9[0-1][0-9]{17}|92[0-1][0-9]{16}|922[0-2][0-9]{15}|9223[0-2][0-9]{14}|92233[0-6][0-9]{13}|922337[0-1][0-9]{12}|92233720[0-2][0-9]{10}|922337203[0-5][0-9]{9}|9223372036[0-7][0-9]{8}|92233720368[0-4][0-9]{7}|922337203685[0-3][0-9]{6}|9223372036854[0-6][0-9]{5}|92233720368547[0-6][0-9]{4}|922337203685477[0-4][0-9]{3}|9223372036854775[0-7][0-9]{2}|922337203685477580[0-6]|9223372036854775807)|0([0-8][0-9]{18}|9[0-1][0-9]{17}|92[0-1][0-9]{16}|922[0-2][0-9]{15}|9223[0-2][0-9]{14}|92233[0-6][0-9]{13}|922337[0-1][0-9]{12}|92233720[0-2][0-9]{10}|922337203[0-5][0-9]{9}|9223372036[0-7][0-9]{8}|92233720368[0-4][0-9]{7}|922337203685[0-3][0-9]{6}|9223372036854[0-6][0-9]{5}|92233720368547[0-6][0-9]{4}|922337203685477[0-4][0-9]{3}|9223372036854775[0-7][0-9]{2}|922337203685477580[0-6]|9223372036854775807))$"
       responses:
         "200":
           description: The stream, until the client leaves, is dropped, or the server stops.
@@ -1290,7 +1302,16 @@ components:
       properties:
         type:
           type: string
-          description: A stable URN naming the kind of problem, `urn:mpshook:problem:<slug>`.
+          description: |
+            A stable URN naming the kind of problem, `urn:mpshook:problem:<slug>`. The slugs:
+            `invalid-job`, `invalid-body`, `invalid-parameter`, `invalid-notification`,
+            `invalid-workflow` (400, 422 for a workflow definition); `body-too-large` (413);
+            `unsupported-media-type` (415); `unauthorized` (401); `insufficient-scope` (403);
+            `not-found` (no such route), `job-not-found`, `step-not-found`, `notification-not-found`,
+            `delivery-not-found`, `workflow-not-found`, `key-not-found` (404);
+            `action-not-allowed`, `task-id-taken`, `key-name-taken`, `key-revokes-itself` (409);
+            `unavailable` (503); `internal-error` (500); `http-<status>` for another status the
+            HTTP server itself answers.
         title:
           type: string
         status:

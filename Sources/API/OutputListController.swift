@@ -8,7 +8,7 @@ public import Workflows
 /// `stepId`, `input` (the job input's index), `language` (a subtitle file in it) and `status`
 /// (any of); each with its subtitle path and URL and every file per language.
 struct OutputListController: Sendable {
-    static let list = "outputs"
+    static let list = PageList.outputs
     static let parameters: Set<String> = QueryReader.paging.union(["jobId", "stepId", "input", "language", "status"])
     /// The longest language code accepted (`zh-TW`, `en`, …).
     static let maximumLanguageLength = 20
@@ -28,7 +28,7 @@ struct OutputListController: Sendable {
         )
         let after = try Self.position(query)
         let limit = try query.limit()
-        let page = try await DatabaseRead.run("outputs", context: context) {
+        let page = try await DatabaseCall.run("outputs not read", context: context) {
             try await listing.outputs(filter, after: after, limit: limit)
         }
         return try APIResponse.json(.ok, Page(
@@ -43,13 +43,21 @@ struct OutputListController: Sendable {
     }
 
     static func position(_ query: QueryReader) throws(APIProblem) -> OutputPosition? {
-        guard let text = try query.string("cursor") else { return nil }
-        let cursor = try PageCursor.parse(text, list: list)
-        let parts = cursor.id.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 2, let stepId = UUID(uuidString: String(parts[0])), let index = Int32(parts[1]), index >= 0 else {
-            throw .invalidParameter("cursor", "not a cursor this API gave")
+        try query.position(in: list, id: outputKey).map {
+            OutputPosition(createdAt: $0.time, stepId: $0.id.stepId, inputIndex: $0.id.inputIndex)
         }
-        return OutputPosition(createdAt: cursor.time, stepId: stepId, inputIndex: Int(index))
+    }
+
+    /// An output's cursor id: `<step id>.<input index>`.
+    struct OutputKey: Hashable, Sendable {
+        var stepId: UUID
+        var inputIndex: Int
+    }
+
+    static func outputKey(_ text: Substring) -> OutputKey? {
+        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 2, let stepId = CursorID.uuid(parts[0]), let index = Int32(parts[1]), index >= 0 else { return nil }
+        return OutputKey(stepId: stepId, inputIndex: Int(index))
     }
 }
 

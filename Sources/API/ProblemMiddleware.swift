@@ -33,7 +33,7 @@ public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
         case .unauthorized:
             APIProblem.unauthorized("an API key is required: send `Authorization: Bearer <API key>`", invalidToken: false)
         default:
-            APIProblem(status, APIProblem.Kind(status.code >= 500 ? "internal-error" : "http-\(status.code)"), status.reasonPhrase)
+            APIProblem(status, status.code >= 500 ? .internalError : .http(status), status.reasonPhrase)
         }
     }
 }

@@ -24,21 +24,33 @@ extension QueryReader {
         (try time(since), try time(until))
     }
 
-    /// The place `cursor` names in `list`, whose rows have UUIDs; nil when absent.
-    func position(in list: String) throws(APIProblem) -> ListPosition<UUID>? {
+    /// The place `cursor` names in `list` (nil when absent), its row id read by `id`: a cursor
+    /// of another list, or whose id `id` refuses, is a 400 naming `cursor`.
+    func position<ID>(in list: String, id: (Substring) -> ID?) throws(APIProblem) -> ListPosition<ID>? {
         guard let text = try string("cursor") else { return nil }
         let cursor = try PageCursor.parse(text, list: list)
-        guard let id = UUID(uuidString: cursor.id) else { throw .invalidParameter("cursor", "not a cursor this API gave") }
+        guard let id = id(Substring(cursor.id)) else { throw .invalidParameter("cursor", "not a cursor this API gave") }
         return ListPosition(time: cursor.time, id: id)
     }
+}
 
-    /// The place `cursor` names in `list`, whose rows have integer ids; nil when absent.
-    func numberedPosition(in list: String) throws(APIProblem) -> ListPosition<Int64>? {
-        guard let text = try string("cursor") else { return nil }
-        let cursor = try PageCursor.parse(text, list: list)
-        guard let id = Int64(cursor.id) else { throw .invalidParameter("cursor", "not a cursor this API gave") }
-        return ListPosition(time: cursor.time, id: id)
-    }
+/// The lists that page with a ``PageCursor``: each name once, so a cursor of one list is never
+/// read as another's.
+enum PageList {
+    static let jobs = "jobs"
+    static let steps = "steps"
+    static let outputs = "outputs"
+    static let notifications = "notifications"
+    static let attempts = "attempts"
+    static let deliveries = "deliveries"
+    static let keys = "keys"
+    static let workflows = "workflows"
+}
+
+/// How a cursor's row id is read back, per kind of id.
+enum CursorID {
+    static func uuid(_ text: Substring) -> UUID? { UUID(uuidString: String(text)) }
+    static func number(_ text: Substring) -> Int64? { Int64(text) }
 }
 
 extension PageCursor {
@@ -49,5 +61,9 @@ extension PageCursor {
 
     static func after(_ position: ListPosition<Int64>, in list: String) -> String {
         PageCursor(list: list, time: position.time, id: String(position.id)).text
+    }
+
+    static func after(_ position: ListPosition<String>, in list: String) -> String {
+        PageCursor(list: list, time: position.time, id: position.id).text
     }
 }

@@ -1,5 +1,4 @@
 import Hummingbird
-import Logging
 import Postgres
 import Store
 
@@ -29,20 +28,5 @@ struct ReadRoutes: Sendable {
         outputs.register(on: routes)
         notifications.register(on: routes)
         attempts.register(on: routes)
-    }
-}
-
-/// Reading the database for a route: a failure is logged (at info: the client is told, and the
-/// error's description holds no secret) and answered 503.
-enum DatabaseRead {
-    static func run<Value>(
-        _ what: String, context: APIRequestContext, _ body: () async throws -> Value
-    ) async throws(APIProblem) -> Value {
-        do {
-            return try await body()
-        } catch {
-            context.logger.info("\(what) not read: database error", metadata: ["error": "\(error)"])
-            throw .unavailable
-        }
     }
 }

@@ -37,13 +37,7 @@ public struct StatsController: Sendable {
 
     func show(_ request: Request, context: APIRequestContext) async throws(APIProblem) -> Response {
         let window = try Self.window(QueryReader(request, allowed: ["window", "bucket", "until"]), now: Date())
-        let report: StatsReport
-        do {
-            report = try await store.report(window)
-        } catch {
-            context.logger.info("stats not read: database error", metadata: ["error": "\(error)"])
-            throw .unavailable
-        }
+        let report = try await DatabaseCall.run("stats not read", context: context) { try await store.report(window) }
         return try APIResponse.json(.ok, StatsDocument(report))
     }
 

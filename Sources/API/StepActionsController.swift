@@ -45,25 +45,13 @@ public struct StepActionsController: Sendable {
 
     func perform(_ action: StepAction, body: ActionBody, context: APIRequestContext) async throws(APIProblem) -> Response {
         let principal = try context.principal()
-        guard let text = context.parameters.get("id"), let stepId = UUID(uuidString: text) else { throw .notFound("step") }
-        let record: OperatorActionRecord
-        do {
-            record = try await store.perform(action, stepId: stepId, actor: principal.actor, reason: body["reason"] ?? "")
-        } catch let error as StepActionError {
-            throw APIProblem.stepAction(error)
-        } catch {
-            context.logger.info("step action not performed: database error", metadata: ["error": "\(error)"])
-            throw .unavailable
+        let stepId = try context.uuid(notFound: .stepNotFound)
+        let record = try await DatabaseCall.run("step action not performed", context: context, refusal: APIProblem.stepAction) {
+            try await store.perform(action, stepId: stepId, actor: principal.actor, reason: body["reason"] ?? "")
         }
         // The line `mpshook steps …` writes, with the key as the actor.
         context.logger.info("operator action", metadata: record.logMetadata.mapValues { .string($0) })
-        let step: StepRecord?
-        do {
-            step = try await steps.step(id: stepId)
-        } catch {
-            context.logger.info("step not read after an action: database error", metadata: ["error": "\(error)"])
-            throw .unavailable
-        }
+        let step = try await DatabaseCall.run("step not read after an action", context: context) { try await steps.step(id: stepId) }
         // The action committed; a step cannot be deleted, so it is there.
         guard let step else { throw .internalError }
         return try APIResponse.json(.ok, StepActionDocument(action: OperatorActionDocument(record), step: StepStatusDocument(step)))
@@ -72,18 +60,19 @@ public struct StepActionsController: Sendable {
 
 extension APIProblem {
     /// A refused step action, mapped once: unknown step 404; arguments 400; the domain's
-    /// refusal 409 with its reason; a TaskId another step holds 409.
-    static func stepAction(_ error: StepActionError) -> APIProblem {
+    /// refusal 409 with its reason; a TaskId another step holds 409. Nil for any other error.
+    static func stepAction(_ error: any Error) -> APIProblem? {
+        guard let error = error as? StepActionError else { return nil }
         switch error.code {
         case .unknownStep:
-            return .notFound("step")
+            return .stepNotFound
         case .taskIdTaken:
             return APIProblem(
-                .conflict, Kind("task-id-taken"), error.message,
+                .conflict, .taskIdTaken, error.message,
                 errors: [ProblemDocument.FieldError(field: "taskId", message: error.message, code: "mpshook.TaskIdTaken")]
             )
         case .notAllowed:
-            return APIProblem(.conflict, Kind("action-not-allowed"), error.message)
+            return .actionNotAllowed(error.message)
         default:
             // The handler checked the body first: only the actor could be at fault here.
             return .invalidBody(error.message)

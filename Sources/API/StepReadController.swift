@@ -13,7 +13,7 @@ public import Workflows
 /// - `GET /v1/steps/{id}`: a ``StepDetailDocument`` (its request with secrets removed, outputs,
 ///   MPS calls, notifications and operator actions); `404` for an unknown or malformed id.
 struct StepReadController: Sendable {
-    static let list = "steps"
+    static let list = PageList.steps
     static let parameters: Set<String> = QueryReader.paging.union([
         "state", "workflow", "jobId", "name", "createdSince", "createdUntil", "updatedSince", "updatedUntil", "taskId",
         "correlationId", "clientReference", "errorCode",
@@ -37,9 +37,9 @@ struct StepReadController: Sendable {
             updatedUntil: updated.until, taskId: try query.text("taskId"), correlationId: try query.uuid("correlationId"),
             clientReference: try query.text("clientReference"), errorCode: try query.text("errorCode")
         )
-        let after = try query.position(in: Self.list)
+        let after = try query.position(in: Self.list, id: CursorID.uuid)
         let limit = try query.limit()
-        let page = try await DatabaseRead.run("steps", context: context) {
+        let page = try await DatabaseCall.run("steps not read", context: context) {
             try await listing.steps(filter, after: after, limit: limit)
         }
         return try APIResponse.json(.ok, Page(
@@ -49,9 +49,9 @@ struct StepReadController: Sendable {
 
     func show(_ request: Request, context: APIRequestContext) async throws(APIProblem) -> Response {
         _ = try QueryReader(request, allowed: [])
-        guard let text = context.parameters.get("id"), let id = UUID(uuidString: text) else { throw .notFound("step") }
-        let detail = try await DatabaseRead.run("step", context: context) { try await steps.step(id) }
-        guard let detail else { throw .notFound("step") }
+        let id = try context.uuid(notFound: .stepNotFound)
+        let detail = try await DatabaseCall.run("step not read", context: context) { try await steps.step(id) }
+        guard let detail else { throw .stepNotFound }
         return try APIResponse.json(.ok, try StepDetailDocument(detail))
     }
 }

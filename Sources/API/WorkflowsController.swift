@@ -35,6 +35,7 @@ public struct WorkflowsConfiguration: Sendable {
 public struct WorkflowsController: Sendable {
     /// The label problems carry for the definition sent (``DefinitionProblem/file``).
     static let bodyLabel = "body"
+    static let list = PageList.workflows
     static let mediaTypes = ["application/yaml", "application/x-yaml", "text/yaml", "application/json"]
 
     let configuration: WorkflowsConfiguration
@@ -56,27 +57,19 @@ public struct WorkflowsController: Sendable {
     }
 
     func list(_ request: Request, context: APIRequestContext) async throws(APIProblem) -> Response {
-        let query = try QueryReader(request, allowed: ["limit", "cursor"])
+        let query = try QueryReader(request, allowed: QueryReader.paging)
         let limit = try query.limit()
-        let after = try query.string("cursor").map { (text) throws(APIProblem) -> ListPosition<Int64> in
-            let cursor = try PageCursor.parse(text, list: "workflows")
-            guard let id = Int64(cursor.id) else { throw .invalidParameter("cursor", "not a cursor this API gave") }
-            return ListPosition(time: cursor.time, id: id)
+        let after = try query.position(in: Self.list, id: CursorID.number)
+        let page = try await DatabaseCall.run("workflows not listed", context: context) {
+            try await store.summaries(after: after, limit: limit)
         }
-        let page: ListPage<WorkflowSummary, ListPosition<Int64>>
-        do {
-            page = try await store.summaries(after: after, limit: limit)
-        } catch {
-            context.logger.info("workflows not listed: database error", metadata: ["error": "\(error)"])
-            throw .unavailable
-        }
-        let next = page.next.map { PageCursor(list: "workflows", time: $0.time, id: String($0.id)).text }
+        let next = page.next.map { PageCursor.after($0, in: Self.list) }
         return try APIResponse.json(.ok, Page(items: page.items.map(WorkflowSummaryDocument.init), nextCursor: next))
     }
 
     func show(_ request: Request, context: APIRequestContext) async throws(APIProblem) -> Response {
         _ = try QueryReader(request, allowed: [])
-        let notFound = APIProblem.notFound("workflow")
+        let notFound = APIProblem.workflowNotFound
         guard let name = context.parameters.get("name"), Self.isStorableName(name) else { throw notFound }
         var version: Int?
         if let text = context.parameters.get("version") {
@@ -85,12 +78,8 @@ public struct WorkflowsController: Sendable {
             }
             version = number
         }
-        let found: StoredWorkflow?
-        do {
-            found = try await store.find(name: name, version: version)
-        } catch {
-            context.logger.info("workflow not read: database error", metadata: ["error": "\(error)"])
-            throw .unavailable
+        let found = try await DatabaseCall.run("workflow not read", context: context) {
+            try await store.find(name: name, version: version)
         }
         guard let found else { throw notFound }
         return try APIResponse.json(.ok, WorkflowVersionDocument(found))
@@ -98,18 +87,7 @@ public struct WorkflowsController: Sendable {
 
     func validate(_ request: Request) async throws(APIProblem) -> Response {
         _ = try QueryReader(request, allowed: [])
-        let mediaType = request.headers[.contentType]?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased()
-        guard let mediaType, Self.mediaTypes.contains(mediaType) else {
-            throw .unsupportedMediaType(expected: Self.mediaTypes.joined(separator: ", "))
-        }
-        let limit = configuration.maximumBodySize
-        if let declared = request.headers[.contentLength].flatMap(Int.init), declared > limit { throw .tooLarge(limit: limit) }
-        let buffer: ByteBuffer
-        do {
-            buffer = try await request.body.collect(upTo: limit)
-        } catch {
-            throw .tooLarge(limit: limit)
-        }
+        let buffer = try await RequestBody.collect(request, limit: configuration.maximumBodySize, mediaTypes: Self.mediaTypes)
         guard let text = String(validating: buffer.readableBytesView, as: UTF8.self) else {
             throw .invalidBody("the definition is not UTF-8 text")
         }
@@ -130,7 +108,7 @@ public struct WorkflowsController: Sendable {
             return ProblemDocument.FieldError(field: field, message: problem.message, code: "mpshook.InvalidDefinition")
         }
         let count = errors.count == 1 ? "1 problem" : "\(errors.count) problems"
-        return APIProblem(.unprocessableContent, APIProblem.Kind("invalid-workflow"), "the workflow definition has \(count)", errors: errors)
+        return APIProblem(.unprocessableContent, .invalidWorkflow, "the workflow definition has \(count)", errors: errors)
     }
 
     /// Whether `name` could be a stored workflow's (the `workflows.name` CHECK): anything else
