@@ -39,13 +39,7 @@ public struct APIKeyAuthenticator<Context: AuthRequestContext<APIPrincipal>>: Au
             throw APIProblem.unauthorized("the Authorization header must be `Bearer <API key>`", invalidToken: true)
         }
         let presented = header.dropFirst(7).trimmingCharacters(in: .whitespaces)
-        let principal: APIPrincipal?
-        do {
-            principal = try await keys.authenticate(presented)
-        } catch {
-            context.logger.info("API key not checked: database error", metadata: ["error": "\(error)"])
-            throw APIProblem.unavailable
-        }
+        let principal = try await DatabaseCall.run("API key not checked", context: context) { try await keys.authenticate(presented) }
         guard let principal else {
             throw APIProblem.unauthorized("the API key is not valid (unknown, expired or revoked)", invalidToken: true)
         }

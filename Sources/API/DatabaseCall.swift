@@ -12,7 +12,7 @@ enum DatabaseCall {
 
     /// Runs `body`; `what` says what was not done (`"job not created"`) in the log line.
     static func run<Value>(
-        _ what: String, context: APIRequestContext, refusal: (any Error) -> APIProblem? = { _ in nil },
+        _ what: String, context: some RequestContext, refusal: (any Error) -> APIProblem? = { _ in nil },
         _ body: () async throws -> Value
     ) async throws(APIProblem) -> Value {
         do {

@@ -45,14 +45,14 @@ import TestSupport
         Call(method: .post, path: "/v1/deliveries/\(id)/redeliver", scope: .admin, body: #"{"reason":"test"}"#),
     ]
 
-    func withApplication(logger: Logger = Self.quiet, _ body: @escaping @Sendable (any TestClientProtocol) async throws -> Void) async throws {
+    func withApplication(logger: Logger = Self.quiet, storedKeys: Bool = false, _ body: @escaping @Sendable (any TestClientProtocol) async throws -> Void) async throws {
         let client = PostgresClient(
             configuration: PostgresConfiguration(url: "postgresql://postgres@127.0.0.1:1/none", connectTimeout: .seconds(2)), logger: Self.quiet
         )
         let migrator = try Migrator([Migration(version: 1, name: "0001_a", sql: "SELECT 1;")])
         let readiness = DatabaseReadiness(client: client, migrator: migrator, interval: .seconds(1), logger: Self.quiet)
         let router = Server.makeRouter(
-            readiness: readiness, registry: PrometheusCollectorRegistry(), api: RESTAPI(client: client, keys: FixedAPIKeys())
+            readiness: readiness, registry: PrometheusCollectorRegistry(), api: RESTAPI(client: client, keys: storedKeys ? nil : FixedAPIKeys())
         )
         do {
             try await Application(router: router, logger: logger).test(.router, body)
@@ -101,5 +101,22 @@ import TestSupport
         // interval's line: then none).
         let lines = logs.all.filter { $0.contains("database error") }
         #expect(lines.count <= 1, "\(lines.count) lines for \(rounds * (Self.calls.count + 2)) answers of 503:\n\(lines.prefix(6).joined(separator: "\n"))")
+    }
+
+    @Test func anOutageLogsABoundedNumberOfLinesWhenKeysAreCheckedInTheDatabase() async throws {
+        let logs = CapturedLogs()
+        var logger = Logger(label: "mpshook", factory: { logs.handler(label: $0) })
+        logger.logLevel = .info
+        let requests = 30
+        try await withApplication(logger: logger, storedKeys: true) { http in
+            for _ in 0..<requests {
+                let status = try await http.execute(
+                    uri: "/v1/steps", method: .get, headers: [.authorization: "Bearer mpsk_0123456789ab_\(String(repeating: "A", count: 43))"]
+                ).status
+                #expect(status == .serviceUnavailable)
+            }
+        }
+        let lines = logs.all.filter { $0.contains("database error") }
+        #expect(lines.count <= 1, "\(lines.count) lines for \(requests) answers of 503:\n\(lines.prefix(6).joined(separator: "\n"))")
     }
 }
