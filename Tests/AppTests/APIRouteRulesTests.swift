@@ -89,6 +89,7 @@ import TestSupport
         var logger = Logger(label: "mpshook", factory: { logs.handler(label: $0) })
         logger.logLevel = .info  // the service's default LOG_LEVEL
         let rounds = 5
+        let started = ContinuousClock.now
         try await withApplication(logger: logger) { http in
             for _ in 0..<rounds {
                 for call in Self.calls + [Call(method: .get, path: "/v1/steps", scope: .read), Call(method: .get, path: "/v1/stats", scope: .read)] {
@@ -97,10 +98,10 @@ import TestSupport
                 }
             }
         }
-        // One line per interval for the whole API (another suite's outage may have taken this
-        // interval's line: then none).
+        // One line per interval (5 s) for the whole API (another suite's outage may have taken
+        // this interval's line: then none); a slow run on busy cores may span two intervals.
         let lines = logs.all.filter { $0.contains("database error") }
-        #expect(lines.count <= 1, "\(lines.count) lines for \(rounds * (Self.calls.count + 2)) answers of 503:\n\(lines.prefix(6).joined(separator: "\n"))")
+        #expect(lines.count <= Self.linesAllowed(since: started), "\(lines.count) lines for \(rounds * (Self.calls.count + 2)) answers of 503:\n\(lines.prefix(6).joined(separator: "\n"))")
     }
 
     @Test func anOutageLogsABoundedNumberOfLinesWhenKeysAreCheckedInTheDatabase() async throws {
@@ -108,6 +109,7 @@ import TestSupport
         var logger = Logger(label: "mpshook", factory: { logs.handler(label: $0) })
         logger.logLevel = .info
         let requests = 30
+        let started = ContinuousClock.now
         try await withApplication(logger: logger, storedKeys: true) { http in
             for _ in 0..<requests {
                 let status = try await http.execute(
@@ -117,6 +119,12 @@ import TestSupport
             }
         }
         let lines = logs.all.filter { $0.contains("database error") }
-        #expect(lines.count <= 1, "\(lines.count) lines for \(requests) answers of 503:\n\(lines.prefix(6).joined(separator: "\n"))")
+        #expect(lines.count <= Self.linesAllowed(since: started), "\(lines.count) lines for \(requests) answers of 503:\n\(lines.prefix(6).joined(separator: "\n"))")
+    }
+
+    /// The most lines the 5-second throttle lets through from `started` to now: one per interval
+    /// begun (the requests are many more).
+    static func linesAllowed(since started: ContinuousClock.Instant) -> Int {
+        1 + Int((ContinuousClock.now - started).components.seconds / 5)
     }
 }

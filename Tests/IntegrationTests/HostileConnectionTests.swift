@@ -18,7 +18,7 @@ struct HostileConnectionTests {
     ]
 
     @Test func idleSlowlorisAndSlowBodyConnectionsAreClosedWithinTheirTimeouts() async throws {
-        try await withService(environment: Self.shortTimeouts) { service, port in
+        try await withService(environment: Self.shortTimeouts) { service, port, _ in
             let idle = try #require(await RawSocket.connect(port: port, within: .seconds(2)))
             let slowloris = try #require(await RawSocket.connect(port: port, within: .seconds(2)))
             let slowBody = try #require(await RawSocket.connect(port: port, within: .seconds(2)))
@@ -62,7 +62,7 @@ struct HostileConnectionTests {
             "MPSHOOK_CALLBACK_KEYS": "k1:" + String(repeating: "A", count: 43),
             "MPSHOOK_PUBLIC_BASE_URL": "https://hooks.example.com",
         ]
-        try await withService(environment: environment, descriptorLimit: 256) { service, port in
+        try await withService(environment: environment, descriptorLimit: 256) { service, port, _ in
             var attackers: [RawSocket] = []
             for index in 0..<400 {
                 guard let socket = RawSocket.startConnecting(port: port) else { continue }
@@ -91,9 +91,15 @@ struct HostileConnectionTests {
     }
 
     @Test func expectContinueGetsAnInterimResponseBeforeTheBodyIsSent() async throws {
-        try await withService(environment: [:]) { _, port in
+        try await withService(environment: [:]) { _, port, url in
+            // A key, so the request gets as far as reading its body (without one it is answered 401 at once).
+            let created = try await MPSHook.run(["keys", "create", "--name", "expect-continue", "--scope", "write"], database: url)
+            let key = try #require(created.stdout.split(separator: "\n").first.map(String.init), "keys create: \(created.stderr)")
             let socket = try #require(await RawSocket.connect(port: port, within: .seconds(2)))
-            socket.send("POST /v1/jobs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2\r\nExpect: 100-continue\r\n\r\n")
+            socket.send(
+                "POST /v1/jobs HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(key)\r\nContent-Type: application/json\r\n"
+                    + "Content-Length: 2\r\nExpect: 100-continue\r\n\r\n"
+            )
             let interim = await socket.readResponse(within: .milliseconds(800))
             #expect(interim == "HTTP/1.1 100 Continue\r\n\r\n")
             socket.send("{}")
@@ -103,7 +109,7 @@ struct HostileConnectionTests {
     }
 
     @Test func expectContinueWithATooLargeBodyOrAnUnknownExpectationIsAnsweredAtOnce() async throws {
-        try await withService(environment: ["MPSHOOK_NOTIFY_MAX_BODY": "2048"]) { _, port in
+        try await withService(environment: ["MPSHOOK_NOTIFY_MAX_BODY": "2048"]) { _, port, _ in
             let large = try #require(await RawSocket.connect(port: port, within: .seconds(2)))
             large.send("POST /v1/jobs HTTP/1.1\r\nHost: x\r\nContent-Length: 50000000\r\nExpect: 100-continue\r\n\r\n")
             let tooLarge = await large.readResponse(within: .milliseconds(800))
@@ -120,7 +126,7 @@ struct HostileConnectionTests {
     /// `environment` added and (when given) its descriptor limit lowered through `prlimit`.
     private func withService(
         environment extra: [String: String], descriptorLimit: Int? = nil,
-        _ body: (ChildProcess, Int) async throws -> Void
+        _ body: (ChildProcess, Int, String) async throws -> Void
     ) async throws {
         try await TestDatabase.withFreshDatabase { url in
             #expect(try await MPSHook.run(["migrate"], database: url).status == 0)
@@ -140,7 +146,7 @@ struct HostileConnectionTests {
                 return port != nil || !service.isRunning
             }
             let listening = try #require(port, "no listening line; log: \(service.standardError)")
-            try await body(service, listening)
+            try await body(service, listening, url)
         }
     }
 }
