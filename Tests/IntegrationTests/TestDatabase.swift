@@ -79,7 +79,9 @@ enum TestDatabase {
     ) async throws -> Result {
         let client = PostgresClient(
             configuration: PostgresConfiguration(
-                url: url, maximumConnections: maximumConnections, connectTimeout: .seconds(5),
+                // Generous: at the peak of the parallel pass (hundreds of tests creating databases
+                // on 2 cores) the test cluster has taken more than 5 s to accept a connection.
+                url: url, maximumConnections: maximumConnections, connectTimeout: .seconds(20),
                 checkoutTimeout: checkoutTimeout, statementTimeout: statementTimeout, statementTimeoutGrace: statementTimeoutGrace
             ),
             logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
