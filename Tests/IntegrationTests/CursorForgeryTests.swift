@@ -6,7 +6,8 @@ import Testing
 
 /// A cursor is client input: one forged with a time PostgreSQL cannot hold is a 400, never a
 /// failed query answered 503 (found in review).
-@Suite struct CursorForgeryTests {
+@Suite(.enabled(if: TestDatabase.isEnabled, TestDatabase.skipReason))
+struct CursorForgeryTests {
     @Test func aForgedOutOfRangeCursorIsA400OnEveryTimeKeyedList() async throws {
         try await JobsAPIIntegrationTests.withAPI { _, _, http in
             for (list, id) in [("jobs", "00000000-0000-0000-0000-000000000000"), ("steps", "00000000-0000-0000-0000-000000000000"),
