@@ -1,18 +1,26 @@
 import MPS
 
 // The JSONDecoder reading of a `BatchTaskEvent` that `NotificationReport.decode` used before its
-// hand-written reader, kept unchanged as the oracle of both checks of that reader: the
+// hand-written reader (since extended, the same way, to each input's `Metadatas[i].Duration`),
+// kept as the oracle of both checks of that reader: the
 // differential tests here (NotificationReportOracle.swift) and the fuzz target
 // FuzzNotificationReport, whose Fuzz/Sources/FuzzNotificationReport/CodableEventWire.swift is a
 // symbolic link to this file. It uses only MPS's public API, so it compiles in both packages.
 
 /// The event as JSONDecoder read it (``Wire``), and the outputs the old decode built from it.
 enum CodableEventWire {
-    /// The outputs of `event` in input order (none when there is no event).
+    /// Each input's usable `Metadatas[i].Duration` (none when there is no event).
+    static func mediaDurations(of event: Wire.Event?) -> [Double?] {
+        (event?.metadatas?.elements ?? []).map { $0.duration.flatMap(NotificationReport.mediaDuration(reported:)) }
+    }
+
+    /// The outputs of `event` in input order (none when there is no event), each with its
+    /// input's duration.
     static func outputs(of event: Wire.Event?) -> [NotificationReport.Output] {
         let result = event?.smartSubtitlesTaskResult
         let echo = Echo(result?.input?.rawParameter)
-        return (result?.outputs ?? []).map { output in
+        let durations = mediaDurations(of: event)
+        return (result?.outputs ?? []).enumerated().map { index, output in
             NotificationReport.Output(
                 status: output.status.map(OutputStatus.init(rawValue:)),
                 progress: output.progress,
@@ -20,7 +28,8 @@ enum CodableEventWire {
                 message: output.message,
                 path: output.transTextTask?.path ?? output.asrFullTextTask?.path,
                 subtitleURL: output.transTextTask?.subtitlePath ?? output.asrFullTextTask?.subtitlePath,
-                files: Self.files(output, echo: echo)
+                files: Self.files(output, echo: echo),
+                mediaSeconds: index < durations.count ? durations[index] : nil
             )
         }
     }
@@ -87,12 +96,41 @@ enum CodableEventWire {
     enum Wire {
         struct Event: Decodable {
             var smartSubtitlesTaskResult: Result?
+            var metadatas: Metadatas?
 
-            enum CodingKeys: String, CodingKey { case smartSubtitlesTaskResult = "SmartSubtitlesTaskResult" }
+            enum CodingKeys: String, CodingKey { case smartSubtitlesTaskResult = "SmartSubtitlesTaskResult", metadatas = "Metadatas" }
 
             init(from decoder: any Decoder) throws {
-                smartSubtitlesTaskResult = try decoder.container(keyedBy: CodingKeys.self)
-                    .decodeIfPresent(Result.self, forKey: .smartSubtitlesTaskResult)
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                smartSubtitlesTaskResult = try container.decodeIfPresent(Result.self, forKey: .smartSubtitlesTaskResult)
+                // Metadata is informational: an odd `Metadatas` is no durations, never a failure.
+                metadatas = container.oracleLenient(.metadatas)
+            }
+        }
+
+        /// `Metadatas`: one element per input, whatever each element is.
+        struct Metadatas: Decodable {
+            var elements: [Metadata]
+
+            init(from decoder: any Decoder) throws {
+                var container = try decoder.unkeyedContainer()
+                var elements: [Metadata] = []
+                while !container.isAtEnd {
+                    elements.append(try container.decode(Metadata.self))
+                }
+                self.elements = elements
+            }
+        }
+
+        /// `MediaMetaData`, read only for its `Duration`; nil when the element is not an object
+        /// or has no number there.
+        struct Metadata: Decodable {
+            var duration: Double?
+
+            enum CodingKeys: String, CodingKey { case duration = "Duration" }
+
+            init(from decoder: any Decoder) throws {
+                duration = (try? decoder.container(keyedBy: CodingKeys.self))?.oracleLenient(.duration)
             }
         }
 

@@ -54,14 +54,14 @@ import Testing
     static func notificationFixtures() throws -> [[UInt8]] {
         try [
             "notification-success", "notification-failure", "notification-wrapped", "notification-extra-fields",
-            "notification-recognition", "notification-multilanguage",
+            "notification-recognition", "notification-multilanguage", "notification-durations",
         ].map(NotificationReportTests.fixture)
     }
 
     // MARK: Known bodies
 
     @Test func everyFixtureGivesTheSameReport() throws {
-        Self.expectAgreement(try Self.fixtures(), atLeast: 11)
+        Self.expectAgreement(try Self.fixtures(), atLeast: 12)
     }
 
     /// The bodies of NotificationReportTests, and the shapes of the event they cover.
@@ -161,6 +161,41 @@ import Testing
         Self.expectAgreement(bodies, atLeast: 55)
     }
 
+    /// `Metadatas[i].Duration`, read beside the outputs and never failing them: durations of
+    /// every type, number and range, duplicate and escaped keys, a `Metadatas` that is not an
+    /// array or has elements that are not objects, twice in the event, and inside a wrapper.
+    @Test func metadatasAndDurationsGiveTheSameReport() {
+        let metadatas = [
+            #"[{"Duration":55.455},{"Duration":3600}]"#, #"[{"Duration":"55"}]"#, #"[{"Duration":""}]"#, #"[{"Duration":null}]"#,
+            #"[{"Duration":true}]"#, #"[{"Duration":{}}]"#, #"[{"Duration":[1]}]"#, #"[{}]"#, #"[{"Duration":-1}]"#, #"[{"Duration":-0}]"#,
+            #"[{"Duration":0}]"#, #"[{"Duration":-0.0}]"#, #"[{"Duration":0e5}]"#, #"[{"Duration":0.000e-5}]"#, #"[{"Duration":1e400}]"#,
+            #"[{"Duration":-1e400}]"#, #"[{"Duration":1e-400}]"#, #"[{"Duration":2e3}]"#, #"[{"Duration":2E+3}]"#, #"[{"Duration":1e9}]"#,
+            #"[{"Duration":999999999.99999994}]"#, #"[{"Duration":999999999.5}]"#, #"[{"Duration":1.7976931348623159e308}]"#,
+            #"[{"Duration":12.5,"Duration":99}]"#, #"[{"Duration":null,"Duration":99}]"#, #"[{"Duration":"x","Duration":99}]"#,
+            #"[{"Durat\u0069on":7}]"#, #"[{"Durat\u0069on":7,"Duration":8}]"#, #"[{"duration":7}]"#, #"[{"Duration\u0000":7}]"#,
+            #"[{"VideoStreamSet":[{"Duration":3}],"VideoDuration":5,"Duration":4}]"#, #"[{"Metadatas":[{"Duration":1}]}]"#,
+            #"[5,null,"x",[],true,{"Duration":4}]"#, #"[[{"Duration":4}]]"#, "[]", "null", #"{"Duration":5}"#, #""x""#, "5", "true",
+        ]
+        var bodies: [[UInt8]] = []
+        for metadata in metadatas {
+            let events = [
+                #"{"Metadatas":\#(metadata),"SmartSubtitlesTaskResult":{"Outputs":[{"Status":"SUCCESS","AsrFullTextTask":{"Path":"/a"}},{"Status":"FAIL"}]}}"#,
+                #"{"SmartSubtitlesTaskResult":{"Outputs":[{"Status":"SUCCESS"}]},"Metadatas":\#(metadata)}"#,
+                #"{"Metadatas":\#(metadata)}"#,
+                #"{"Metadatas":\#(metadata),"SmartSubtitlesTaskResult":{"Outputs":[{"Status":"SUCCESS"},5]}}"#,
+                #"{"Metadatas":\#(metadata),"SmartSubtitlesTaskResult":"odd"}"#,
+                #"{"Metadatas":[{"Duration":1}],"SmartSubtitlesTaskResult":{"Outputs":[{"Status":"SUCCESS"}]},"Metadatas":\#(metadata)}"#,
+                #"{"Metadatas":\#(metadata),"SmartSubtitlesTaskResult":{"Outputs":[{"Status":"SUCCESS"}]},"Metadatas":[{"Duration":1}]}"#,
+                #"{"Metadat\u0061s":\#(metadata),"SmartSubtitlesTaskResult":{"Outputs":[{"Status":"SUCCESS"}]}}"#,
+            ]
+            for event in events {
+                bodies.append(Self.body(event: event))
+                bodies.append(Array(#"{"Response":{"EventType":"BatchTask","SessionContext":"x","BatchTaskEvent":\#(event)},"RequestId":"r"}"#.utf8))
+            }
+        }
+        Self.expectAgreement(bodies, atLeast: 600)
+    }
+
     /// `Progress` (an Int) and `EndTimeOffset` (a Double) read the way JSONDecoder reads them:
     /// a whole number written with a fraction or exponent is an Int, a non-whole one or one
     /// out of range is nil (through JSONDecoder's Double and Decimal paths), a Double that
@@ -185,8 +220,9 @@ import Testing
         for number in numbers {
             bodies.append(Self.body(output: #""Progress":\#(number)"#))
             bodies.append(Self.body(output: #""AsrFullTextTask":{"Path":"/a","SegmentSet":[{"EndTimeOffset":\#(number)}]}"#))
+            bodies.append(Self.body(event: #"{"Metadatas":[{"Duration":\#(number)}],"SmartSubtitlesTaskResult":{"Outputs":[{"Status":"SUCCESS"}]}}"#))
         }
-        Self.expectAgreement(bodies, atLeast: 6000)
+        Self.expectAgreement(bodies, atLeast: 9000)
     }
 
     /// Invalid UTF-8 (the report also decodes bodies the door never stored): a key JSONDecoder
@@ -210,13 +246,17 @@ import Testing
                 (#"{"SmartSubtitlesTaskResult":{"Outputs":[{"AsrFullTextTask":{"Path":"/a","SegmentSet":[{"EndTimeOffset":1,"E"#, #"":1}]}}]}}"#),
                 (#"{"SmartSubtitlesTaskResult":{"Input":{"RawParameter":{"VideoSrcLanguage":"e"#, #"n"}},"Outputs":[{"TransTextTask":{"Path":"/a"}}]}}"#),
                 (#"{"SmartSubtitlesTaskResult":{"Input":{"RawParameter":{"VideoSrcLanguage":"en","#, #"":1}},"Outputs":[{"TransTextTask":{"Path":"/a"}}]}}"#),
+                (#"{"Metadatas":[{"Duration":1,"Container":""#, #""},{"Duration":2}],"SmartSubtitlesTaskResult":{"Outputs":[{"Status":"x"}]}}"#),
+                (#"{"Metadatas":[{"Duration":1,"C"#, #"":1},{"Duration":2}],"SmartSubtitlesTaskResult":{"Outputs":[{"Status":"x"}]}}"#),
+                (#"{"Metadatas":[{"Duration":1,"VideoStreamSet":[{"C"#, #"":1}]},{"Duration":2}],"SmartSubtitlesTaskResult":{"Outputs":[{"Status":"x"}]}}"#),
+                (#"{"Metadatas":[{"Duration":""#, #""}],"SmartSubtitlesTaskResult":{"Outputs":[{"Status":"x"}]}}"#),
                 (#"""#, #"""#),
             ].map { (Array($0.0.utf8), Array($0.1.utf8)) }
             for (before, after) in places {
                 bodies.append(Self.body(event: before + bytes + after))
             }
         }
-        Self.expectAgreement(bodies, atLeast: 100)
+        Self.expectAgreement(bodies, atLeast: 130)
     }
 
     // MARK: Generated bodies
@@ -341,7 +381,7 @@ indirect enum JSONTree: Hashable {
         case .object(let members):
             for (index, member) in members.enumerated() {
                 // Segment texts and word lists are most of a body and none of the report.
-                let boring = ["Wordlist", "Text", "Trans", "OutputStorage", "InputInfos", "Metadatas", "Confidence"]
+                let boring = ["Wordlist", "Text", "Trans", "OutputStorage", "InputInfos", "VideoStreamSet", "AudioStreamSet", "Confidence"]
                     .contains { Array($0.utf8) == member.key }
                 member.value.paths(into: &paths, prefix: prefix + [index], interesting: interesting && !boring)
             }
@@ -501,7 +541,7 @@ struct Mutator {
     static let names = [
         "SmartSubtitlesTaskResult", "Input", "RawParameter", "VideoSrcLanguage", "TranslateDstLanguage", "Outputs", "Status", "Progress",
         "ErrCodeExt", "Message", "TransTextTask", "AsrFullTextTask", "Path", "SubtitlePath", "SegmentSet", "SubtitleResults", "TransSrc",
-        "TransDst", "SubtitleInfo", "Language", "EndTimeOffset",
+        "TransDst", "SubtitleInfo", "Language", "EndTimeOffset", "Metadatas", "Duration",
     ]
 
     static let oddStrings: [[UInt8]] = [

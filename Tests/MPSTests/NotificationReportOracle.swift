@@ -4,7 +4,8 @@ import Foundation
 // The reference for NotificationReportDifferentialTests: `NotificationReport.decode` as it was
 // when it decoded the event with Foundation's JSONDecoder into private Decodable structs, moved
 // here unchanged (only its name and the `Output` it builds are spelled out; the event's wire shape
-// is CodableEventWire, shared with the fuzz target). The product keeps one implementation, the
+// is CodableEventWire, shared with the fuzz target, and later fields such as the media durations
+// are read there the JSONDecoder way too). The product keeps one implementation, the
 // hand-written reader; this copy says what that reader must give.
 
 /// The Codable decode of a notification body, kept as the oracle.
@@ -27,7 +28,10 @@ enum CodableNotificationReport {
                 eventProblem = "BatchTaskEvent is not the shape MPS sends (\(Self.describe(error)))"
             }
         }
-        return NotificationReport(envelope: reading.envelope, outputs: CodableEventWire.outputs(of: event), eventProblem: eventProblem)
+        return NotificationReport(
+            envelope: reading.envelope, outputs: CodableEventWire.outputs(of: event),
+            mediaDurations: CodableEventWire.mediaDurations(of: event), eventProblem: eventProblem
+        )
     }
 
     /// Where decoding failed, without the values (a body is not echoed into errors).

@@ -15,6 +15,8 @@ extension NotificationReport {
     /// - the event, its `SmartSubtitlesTaskResult` (when not null) and each element of
     ///   `Outputs` (when not null) must be objects, and `Outputs` an array, or the event has a
     ///   problem (the first one in document order, where JSONDecoder would have stopped);
+    /// - `Metadatas`, beside the result, is lenient throughout: an odd one gives nil durations
+    ///   or none, never a problem (metadata is informational);
     /// - everything below an output is lenient: a missing, null or oddly typed field is nil;
     /// - the first of two equal keys counts, and keys are matched unescaped (`"Stat\u0075s"`);
     /// - an object with a key that is not valid UTF-8 cannot be read at all (JSONDecoder reads
@@ -29,19 +31,26 @@ extension NotificationReport {
             var event = Wire.Event()
             var problem: EventProblem?
             let read = object(at: index) { field, start in
-                guard field == .smartSubtitlesTaskResult else { return json.end(ofValueAt: start) }
-                switch json.kind(at: start) {
-                case .null: return json.end(ofValueAt: start)
-                case .object:
-                    let (result, end) = self.result(at: start)
-                    switch result {
-                    case .success(let read): event.smartSubtitlesTaskResult = read
-                    case .failure(let failure): problem = failure
-                    }
+                switch field {
+                case .metadatas:
+                    let (durations, end) = mediaDurations(at: start)
+                    event.mediaDurations = durations
                     return end
-                default:
-                    problem = .at("SmartSubtitlesTaskResult")
-                    return json.end(ofValueAt: start)
+                case .smartSubtitlesTaskResult:
+                    switch json.kind(at: start) {
+                    case .null: return json.end(ofValueAt: start)
+                    case .object:
+                        let (result, end) = self.result(at: start)
+                        switch result {
+                        case .success(let read): event.smartSubtitlesTaskResult = read
+                        case .failure(let failure): problem = failure
+                        }
+                        return end
+                    default:
+                        problem = .at("SmartSubtitlesTaskResult")
+                        return json.end(ofValueAt: start)
+                    }
+                default: return json.end(ofValueAt: start)
                 }
             }
             // An unreadable key fails the object before any of its values is looked at.
@@ -243,6 +252,27 @@ extension NotificationReport {
             return (Wire.Segments(count: count, lastEnd: lastEnd), end)
         }
 
+        /// `Metadatas`: per element, its `Duration` when that is a usable one
+        /// (``NotificationReport/mediaDuration(reported:)``), else nil (not an object, an
+        /// unreadable key, no number there); none unless an array. Never a problem: metadata is
+        /// informational. The rest of each element is stepped over, not read.
+        func mediaDurations(at index: Int) -> ([Double?], end: Int?) {
+            guard json.kind(at: index) == .array else { return ([], json.end(ofValueAt: index)) }
+            var durations: [Double?] = []
+            let end = json.forEachElement(ofArrayAt: index) { element in
+                var duration: Double?
+                let (isRead, end) = lenient(at: element) { field, start in
+                    guard field == .duration else { return json.end(ofValueAt: start) }
+                    let end = json.end(ofValueAt: start)
+                    if let end { duration = json.double(at: start, end: end) }
+                    return end
+                }
+                durations.append(isRead ? duration.flatMap(NotificationReport.mediaDuration(reported:)) : nil)
+                return end
+            }
+            return (durations, end)
+        }
+
         // MARK: Reading members
 
         /// A string field: its text when the value is a readable string, else nil.
@@ -294,9 +324,10 @@ extension NotificationReport {
         }
     }
 
-    /// The member names the report reads, across every object it reads.
+    /// The member names the report reads, across every object it reads (at most 32: ``EventReader``
+    /// keeps the ones an object has shown in a `UInt32`).
     enum Field: UInt8 {
-        case smartSubtitlesTaskResult, input, outputs, rawParameter, videoSrcLanguage, translateDstLanguage
+        case smartSubtitlesTaskResult, metadatas, duration, input, outputs, rawParameter, videoSrcLanguage, translateDstLanguage
         case status, progress, errCodeExt, message, transTextTask, asrFullTextTask
         case path, subtitlePath, segmentSet, subtitleResults, transSrc, transDst, subtitleInfo, language, endTimeOffset
 
@@ -318,7 +349,8 @@ extension NotificationReport {
                 case 7: spells("Outputs") ? .outputs : spells("Message") ? .message : nil
                 case 8:
                     spells("Progress") ? .progress : spells("TransSrc") ? .transSrc : spells("TransDst") ? .transDst
-                        : spells("Language") ? .language : nil
+                        : spells("Language") ? .language : spells("Duration") ? .duration : nil
+                case 9: spells("Metadatas") ? .metadatas : nil
                 case 10: spells("ErrCodeExt") ? .errCodeExt : spells("SegmentSet") ? .segmentSet : nil
                 case 12: spells("RawParameter") ? .rawParameter : spells("SubtitlePath") ? .subtitlePath : spells("SubtitleInfo") ? .subtitleInfo : nil
                 case 13: spells("TransTextTask") ? .transTextTask : spells("EndTimeOffset") ? .endTimeOffset : nil

@@ -6,12 +6,18 @@
 /// The envelope comes from the door's own reading (``NotificationVerifier/read(_:)``), and the
 /// outputs only from the `BatchTaskEvent` of the object that envelope is in, so what is applied
 /// is what the door checked. Decoding the event skips every other field (segment texts and
-/// words, metadata, input echoes), so it costs a fraction of ``MPSNotification``. Lenient like
+/// words, metadata other than each input's duration, input echoes), so it costs a fraction of
+/// ``MPSNotification``. Lenient like
 /// the full model: a missing, null or oddly typed field in the event reads as nil.
 public struct NotificationReport: Sendable, Hashable {
     /// Exactly what the door verifies for the same body.
     public var envelope: NotificationEnvelope
     public var outputs: [Output]
+    /// Each input's media duration in seconds, as MPS reported it in `Metadatas[i].Duration`:
+    /// one element per element of `Metadatas`, in input order, nil where that element has no
+    /// usable duration (``mediaDuration(reported:)``); empty when `Metadatas` is missing, null or
+    /// not an array. Metadata is informational: an odd `Metadatas` never makes an `eventProblem`.
+    public var mediaDurations: [Double?] = []
     /// Why the event's outputs could not be read (a `SmartSubtitlesTaskResult` or `Outputs`
     /// that is not the shape MPS sends, such as an output that is not an object); nil when they
     /// were read or the body has none. A report with a problem must not be applied as if it
@@ -30,10 +36,14 @@ public struct NotificationReport: Sendable, Hashable {
         public var subtitleURL: String?
         /// Every subtitle file MPS reported for this output: the recognition, then each translation.
         public var files: [SubtitleFile]
+        /// The duration of this output's input in seconds: the report's `mediaDurations` at this
+        /// output's index (`Outputs[i]` and `Metadatas[i]` both describe input `i`), nil when
+        /// there is none.
+        public var mediaSeconds: Double?
 
         public init(
             status: OutputStatus? = nil, progress: Int? = nil, errorCode: String? = nil, message: String? = nil,
-            path: String? = nil, subtitleURL: String? = nil, files: [SubtitleFile] = []
+            path: String? = nil, subtitleURL: String? = nil, files: [SubtitleFile] = [], mediaSeconds: Double? = nil
         ) {
             self.status = status
             self.progress = progress
@@ -42,7 +52,16 @@ public struct NotificationReport: Sendable, Hashable {
             self.path = path
             self.subtitleURL = subtitleURL
             self.files = files
+            self.mediaSeconds = mediaSeconds
         }
+    }
+
+    /// The one rule for what a reported media duration may be: a finite number of seconds from 0
+    /// up to (not including) 1e9 (about 31 years: no real video is longer, so a larger value is
+    /// garbage that would swamp any total it is added to); nil for anything else. `-0` reads as 0.
+    public static func mediaDuration(reported seconds: Double) -> Double? {
+        guard seconds.isFinite, seconds >= 0, seconds < 1e9 else { return nil }
+        return seconds == 0 ? 0 : seconds
     }
 
     /// Decodes `body`, top level or inside a `{"Response": …}` wrapper. Throws exactly when the
@@ -72,9 +91,10 @@ public struct NotificationReport: Sendable, Hashable {
                 }
                 let result = event?.smartSubtitlesTaskResult
                 let echo = Echo(result?.input?.rawParameter)
+                let durations = event?.mediaDurations ?? []
                 return NotificationReport(
                     envelope: reading.envelope,
-                    outputs: (result?.outputs ?? []).map { output in
+                    outputs: (result?.outputs ?? []).enumerated().map { index, output in
                         Output(
                             status: output.status.map(OutputStatus.init(rawValue:)),
                             progress: output.progress,
@@ -82,9 +102,11 @@ public struct NotificationReport: Sendable, Hashable {
                             message: output.message,
                             path: output.transTextTask?.path ?? output.asrFullTextTask?.path,
                             subtitleURL: output.transTextTask?.subtitlePath ?? output.asrFullTextTask?.subtitlePath,
-                            files: Self.files(output, echo: echo)
+                            files: Self.files(output, echo: echo),
+                            mediaSeconds: index < durations.count ? durations[index] : nil
                         )
                     },
+                    mediaDurations: durations,
                     eventProblem: eventProblem
                 )
             }
@@ -155,6 +177,8 @@ public struct NotificationReport: Sendable, Hashable {
     enum Wire {
         struct Event {
             var smartSubtitlesTaskResult: Result?
+            /// Each element of `Metadatas`: its usable `Duration`, or nil.
+            var mediaDurations: [Double?] = []
         }
 
         struct Result {
