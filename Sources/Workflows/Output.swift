@@ -43,11 +43,14 @@ public struct OutputRecord: Sendable, Hashable {
     public var errorMessage: String?
     /// Every subtitle file reported: recognition and each translation, per language.
     public var files: [SubtitleFile]
+    /// The input's media duration in seconds as MPS reported it (`Metadatas[i].Duration`), taken
+    /// from the report that made this output `SUCCESS`; nil until then, or when that report had none.
+    public var mediaSeconds: Double?
 
     public init(
         inputIndex: Int, jobInputIndex: Int, inputURL: String, state: OutputState = .waiting, progress: Int = 0,
         subtitlePath: String? = nil, subtitleURL: String? = nil, errorCode: String? = nil, errorMessage: String? = nil,
-        files: [SubtitleFile] = []
+        files: [SubtitleFile] = [], mediaSeconds: Double? = nil
     ) {
         self.inputIndex = inputIndex
         self.jobInputIndex = jobInputIndex
@@ -59,6 +62,7 @@ public struct OutputRecord: Sendable, Hashable {
         self.errorCode = errorCode
         self.errorMessage = errorMessage
         self.files = files
+        self.mediaSeconds = mediaSeconds
     }
 
     /// Whether a report of `state` at `progress` is news for this output: a later state, or more
@@ -84,6 +88,9 @@ public struct OutputRecord: Sendable, Hashable {
         merged.errorCode = state == .fail ? report.errorCode : nil
         merged.errorMessage = state == .fail ? report.message : nil
         merged.files = report.files
+        // Only a finished input counts as processed media; a report without a duration does
+        // not erase one already known.
+        if state == .success { merged.mediaSeconds = report.mediaSeconds ?? mediaSeconds }
         return merged
     }
 
