@@ -580,10 +580,15 @@ paths:
       description: |
         Jobs and steps are counted by when they were created and the state they are in now,
         notifications by when they were received and their outcome now, in buckets aligned to
-        whole UTC minutes, hours or days (the first may start before the window; only rows inside
-        it count). A window holds at most 1440 buckets: `window=2d&bucket=minute` is refused
-        (400 at `bucket`). Error codes: steps created, MPS calls started in the window, the ten
-        most frequent. Callback latency and media: the steps that finished in the window.
+        whole UTC minutes, hours or days. The window answered is made of whole buckets: `until`
+        moves up to the end of its bucket and the start down to the start of its own (an hour by
+        the minute at 10:30:20 is 09:30–10:31, 61 buckets, the last still filling); `since` and
+        `until` in the answer say which. A window holds at most 1440 buckets (plus the one
+        `until` falls in): `window=2d&bucket=minute` is refused (400 at `bucket`). Error codes:
+        steps created, MPS calls started in the window, the ten most frequent. Callback latency:
+        the steps that finished in the window. Media: the outputs whose success was recorded in
+        the window. The counts are kept as rows change, so any window answers in about a
+        millisecond and is exact at the moment it is read.
       parameters:
         - name: window
           in: query
@@ -599,7 +604,7 @@ paths:
             $ref: "#/components/schemas/StatsBucket"
         - name: until
           in: query
-          description: The window's end (excluded), from 1971 to 9999; default now.
+          description: The window's end (excluded; moved up to the end of its bucket), from 1971 to 9999-12-30; default now.
           schema:
             $ref: "#/components/schemas/FilterTime"
       responses:
@@ -2288,7 +2293,11 @@ components:
                 $ref: "#/components/schemas/StatsErrorCount"
         callbackLatency:
           type: object
-          description: Seconds from a step's submission to its terminal report, over the steps that finished in the window; percentiles absent when none did.
+          description: >-
+            Seconds from a step's submission to its terminal report, over the steps that finished in the window
+            (count exact). The percentiles are read from a histogram of 8 bins per doubling: each is within a bin's
+            width (a factor 2^(1/8), about 9 %) of the exact continuous percentile when the steps around it fall
+            in one bin. Absent when none finished.
           required: [count]
           properties:
             count:
@@ -2310,7 +2319,10 @@ components:
               type: integer
         media:
           type: array
-          description: Seconds of media MPS reported (`Metadatas[i].Duration`) over the successful outputs, per workflow, subtitle kind and language; largest first.
+          description: >-
+            Seconds of media MPS reported (`Metadatas[i].Duration` of the report that completed the output) over the
+            outputs whose success was recorded in the window, once per subtitle file each produced, per workflow,
+            subtitle kind and language; largest first.
           items:
             type: object
             required: [kind, seconds, outputs]

@@ -10,14 +10,15 @@ import Workflows
 ///
 /// Parameters (each refused with a 400 naming it):
 /// - `window`: how far back from `until`, `<n>m`, `<n>h` or `<n>d`, from 1 minute to 31 days
-///   (default `1h`: a dashboard's first look, and the window the statements answer in a few
-///   milliseconds at 10M notifications; wider ones cost in proportion, see ``StatsStore``);
+///   (default `1h`);
 /// - `bucket`: `minute`, `hour` or `day` (default: `minute` up to a 2-hour window, `hour` up to
 ///   7 days, else `day`); at most ``maximumBuckets`` buckets of it in the window;
 /// - `until`: the window's end, RFC 3339 (default: now).
 ///
-/// Answers a ``StatsDocument``; `503` when the database fails or the statements run out of
-/// time (``StatsStore``'s statement timeout).
+/// The window answered is made of whole buckets (``StatsWindow/covering(seconds:until:bucket:)``):
+/// `until` moves up to the end of its bucket, the start down to the start of its own, so an
+/// hour by the minute at 10:30:20 is 09:30–10:31 (61 buckets, the last one still filling).
+/// Answers a ``StatsDocument``; `503` when the database fails.
 public struct StatsController: Sendable {
     /// The widest window: 31 days.
     public static let maximumWindowSeconds = 31 * 86_400
@@ -57,10 +58,11 @@ public struct StatsController: Sendable {
             )
         }
         let until = try query.time("until") ?? now
-        guard until.timeIntervalSince1970 >= 86_400 * 366, until.timeIntervalSince1970 < 253_402_300_800 else {
-            throw .invalidParameter("until", "a time from 1971 to 9999")
+        // Before 9999-12-31, so that its bucket's end is still a four-digit year.
+        guard until.timeIntervalSince1970 >= 86_400 * 366, until.timeIntervalSince1970 < 253_402_214_400 else {
+            throw .invalidParameter("until", "a time from 1971 to 9999-12-30")
         }
-        return StatsWindow(since: until - Double(seconds), until: until, bucket: bucket)
+        return StatsWindow.covering(seconds: seconds, until: until, bucket: bucket)
     }
 
     /// `15m`, `24h`, `7d` in seconds, within 1 minute … 31 days, no leading zero (the spec's

@@ -190,7 +190,7 @@ public enum Server {
                 serverName: "mpshook",
                 availableConnectionsDelegate: connectionGuard.gate
             ),
-            services: [connectionGuard, client, readiness, listener, broadcaster] + spine.services,
+            services: [connectionGuard, client, readiness, listener, broadcaster, StatsRollup(client: client, logger: logger)] + spine.services,
             onServerRunning: { channel in
                 await onServerRunning(channel.localAddress.map { "\($0)" } ?? "unknown")
             },

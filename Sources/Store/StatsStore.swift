@@ -17,17 +17,29 @@ public enum StatsBucket: String, Sendable, Hashable, CaseIterable, Codable {
 }
 
 /// The span ``StatsStore`` counts over: rows from `since` (included) to `until` (excluded), in
-/// buckets of `bucket` aligned to whole UTC minutes, hours or days (the first and last may be
-/// partly outside the span; only rows inside it are counted).
+/// buckets of `bucket` aligned to whole UTC minutes, hours or days. The counts are kept per
+/// minute (migration 0012), so a window is always made of whole buckets: ``covering(seconds:until:bucket:)``
+/// widens a request to them.
 public struct StatsWindow: Sendable, Hashable {
     public var since: Date
     public var until: Date
     public var bucket: StatsBucket
 
+    /// `since` and `until` should be on `bucket` boundaries (``covering(seconds:until:bucket:)``);
+    /// the store counts whole minutes either way.
     public init(since: Date, until: Date, bucket: StatsBucket) {
         self.since = since
         self.until = until
         self.bucket = bucket
+    }
+
+    /// The whole buckets covering the `seconds` before `until`: `until` moved up to the end of its
+    /// bucket (unless it is on a boundary), `since` down to the start of its own.
+    public static func covering(seconds: Int, until: Date, bucket: StatsBucket) -> StatsWindow {
+        let width = Double(bucket.seconds)
+        let end = (until.timeIntervalSince1970 / width).rounded(.up) * width
+        let start = ((until.timeIntervalSince1970 - Double(seconds)) / width).rounded(.down) * width
+        return StatsWindow(since: Date(timeIntervalSince1970: start), until: Date(timeIntervalSince1970: end), bucket: bucket)
     }
 
     /// The start of the bucket holding `date`.
@@ -45,6 +57,41 @@ public struct StatsWindow: Sendable, Hashable {
             start += Double(bucket.seconds)
         }
         return starts
+    }
+
+    /// The span cut into the fewest aligned runs of whole days, hours and minutes (at most one
+    /// run of days, two of hours, four of minutes): the rows a window total reads.
+    public var runs: [(width: StatsBucket, from: Date, to: Date)] {
+        let from = Self.floor(since, .minute), to = Self.ceil(until, .minute)
+        guard from < to else { return [] }
+        var runs: [(StatsBucket, Date, Date)] = []
+        func split(_ from: Date, _ to: Date, widths: ArraySlice<StatsBucket>) {
+            guard from < to else { return }
+            guard let width = widths.first, width != .minute else {
+                runs.append((.minute, from, to))
+                return
+            }
+            let inner = (Self.ceil(from, width), Self.floor(to, width))
+            guard inner.0 < inner.1 else {
+                split(from, to, widths: widths.dropFirst())
+                return
+            }
+            split(from, inner.0, widths: widths.dropFirst())
+            runs.append((width, inner.0, inner.1))
+            split(inner.1, to, widths: widths.dropFirst())
+        }
+        split(from, to, widths: [.day, .hour, .minute])
+        return runs.sorted { $0.1 < $1.1 }
+    }
+
+    static func floor(_ date: Date, _ width: StatsBucket) -> Date {
+        let seconds = Double(width.seconds)
+        return Date(timeIntervalSince1970: (date.timeIntervalSince1970 / seconds).rounded(.down) * seconds)
+    }
+
+    static func ceil(_ date: Date, _ width: StatsBucket) -> Date {
+        let seconds = Double(width.seconds)
+        return Date(timeIntervalSince1970: (date.timeIntervalSince1970 / seconds).rounded(.up) * seconds)
     }
 }
 
@@ -83,6 +130,14 @@ public struct StatsMedia: Sendable, Hashable {
     public var seconds: Double
     /// How many outputs (one input of one step each) the seconds are summed over.
     public var outputs: Int
+
+    public init(workflow: String?, kind: String, language: String?, seconds: Double, outputs: Int) {
+        self.workflow = workflow
+        self.kind = kind
+        self.language = language
+        self.seconds = seconds
+        self.outputs = outputs
+    }
 }
 
 /// Everything `GET /v1/stats` shows for one window.
@@ -105,216 +160,137 @@ public struct StatsReport: Sendable, Hashable {
     public var media: [StatsMedia]
 }
 
-/// SQL for `GET /v1/stats`: read only, each part one statement over the window.
+/// `GET /v1/stats`, read from the counts migration 0012 keeps as rows change (`stats_rollup`,
+/// summed per minute, hour and day, plus the `stats_deltas` not moved into it yet) in one
+/// statement, whatever the window: about a millisecond at 10M notifications.
 ///
-/// What is counted where (the indexes are in migrations 0008 and 0010):
-/// - jobs and steps by creation time and present state: index-only range scans of
-///   `jobs_state_created_id` / `steps_state_created`, one per state;
-/// - notifications by receipt time and present outcome: `notifications_received` for all of
-///   them, the partial `notifications_unapplied` and `notifications_pending` for the outcomes
-///   that are not `applied` (the door's hot table has no index with the outcome for every row;
-///   `applied` is the rest);
-/// - error codes through the partial indexes on error codes (`steps_error_created`,
-///   `attempts_error_started`);
-/// - latency and media over the steps finished in the window (`steps_finished`); a step's
-///   durations come from its latest applied notification (`media_durations`, one body read per step).
-///
-/// Every statement runs under `statementTimeout`, so a wide window on a big table fails (the
-/// caller answers 503) instead of holding a connection.
+/// What is counted where:
+/// - jobs and steps by creation minute and present state, notifications by receipt minute and
+///   present outcome (pending ones, a backlog the door inserts without counting, read live from
+///   their partial index): rows of the window's bucket width;
+/// - error codes (steps created, calls started), callback latency (a histogram, steps finished)
+///   and media (successful outputs, by when their result was recorded): window totals, from the
+///   fewest day, hour and minute rows that cover it (``StatsWindow/runs``);
+/// - steps `lost` and `submit_unknown` now: their partial index.
 public struct StatsStore: Sendable {
     /// How many error codes each list shows.
     public static let topErrors = 10
+    /// The kinds counted per bucket, and those only summed over the window.
+    static let bucketKinds = ["job", "step", "notification"]
+    static let totalKinds = ["step_error", "call_error", "latency", "media"]
+    /// Separates the parts of a key (U+001F, as migration 0012 writes it).
+    static let separator: Character = "\u{1F}"
 
     let client: PostgresClient
-    let statementTimeout: Duration
 
-    public init(client: PostgresClient, statementTimeout: Duration = .seconds(10)) {
+    public init(client: PostgresClient) {
         self.client = client
-        self.statementTimeout = statementTimeout
     }
 
     /// The report for `window`.
     public func report(_ window: StatsWindow) async throws -> StatsReport {
-        let timeout = "\(max(1, statementTimeout.components.seconds * 1000 + statementTimeout.components.attoseconds / 1_000_000_000_000_000))ms"
-        return try await client.withTransaction { connection in
-            _ = try await connection.query("SELECT set_config('statement_timeout', \(timeout), true)")
-            _ = try await connection.query("SET TRANSACTION READ ONLY")
-            return StatsReport(
-                window: window,
-                jobs: try await Self.counts(Self.jobsQuery(window), on: connection),
-                steps: try await Self.counts(Self.stepsQuery(window), on: connection),
-                notifications: try await Self.counts(Self.notificationsQuery(window), on: connection),
-                stepErrors: try await Self.errors(Self.stepErrorsQuery(window), on: connection),
-                callErrors: try await Self.errors(Self.callErrorsQuery(window), on: connection),
-                latency: try await Self.latency(window, on: connection),
-                lostNow: try await Self.needingAttention(.lost, on: connection),
-                submitUnknownNow: try await Self.needingAttention(.submitUnknown, on: connection),
-                media: try await Self.media(window, on: connection)
-            )
+        var jobs: [StatsCount<JobState>] = [], steps: [StatsCount<StepState>] = [], notifications: [StatsCount<NotificationOutcome>] = []
+        var stepErrors: [String: Int] = [:], callErrors: [String: Int] = [:]
+        var histogram = LatencyHistogram()
+        var media: [String: (seconds: Double, outputs: Int)] = [:]
+        var lost = 0, submitUnknown = 0
+        for row in try await client.query(Self.reportQuery(window)) {
+            let (kind, bucket, key, count, seconds) = try row.decode((String, Date?, String, Int, Double).self)
+            switch kind {
+            case "job": jobs.append(StatsCount(bucket: try bucket.unwrapped(), state: try Self.state(key), count: count))
+            case "step": steps.append(StatsCount(bucket: try bucket.unwrapped(), state: try Self.state(key), count: count))
+            case "notification": notifications.append(StatsCount(bucket: try bucket.unwrapped(), state: try Self.state(key), count: count))
+            case "step_error": stepErrors[key, default: 0] += count
+            case "call_error": callErrors[key, default: 0] += count
+            case "latency": histogram.add(bin: Int(key) ?? LatencyHistogram.lowestBin, count: count)
+            case "media":
+                media[key, default: (0, 0)].seconds += seconds
+                media[key, default: (0, 0)].outputs += count
+            case "attention" where key == StepState.lost.rawValue: lost = count
+            case "attention" where key == StepState.submitUnknown.rawValue: submitUnknown = count
+            default: throw PostgresError(code: .decoding, reason: "unknown stats kind \(kind)", column: "kind")
+            }
         }
-    }
-
-    // MARK: Statements (public for the benchmark's EXPLAIN)
-
-    /// Jobs created in the window: (bucket, state, count).
-    public static func jobsQuery(_ window: StatsWindow) -> PostgresQuery {
-        """
-        SELECT date_bin(\(interval(window.bucket))::interval, created_at, timestamptz '2000-01-01 00:00:00+00'), state, count(*)
-        FROM jobs
-        WHERE state = ANY(\(JobState.allCases.map(\.rawValue))::text[]) AND created_at >= \(window.since) AND created_at < \(window.until)
-        GROUP BY 1, 2
-        """
-    }
-
-    /// Steps created in the window: (bucket, state, count).
-    public static func stepsQuery(_ window: StatsWindow) -> PostgresQuery {
-        """
-        SELECT date_bin(\(interval(window.bucket))::interval, created_at, timestamptz '2000-01-01 00:00:00+00'), state, count(*)
-        FROM steps
-        WHERE state = ANY(\(StepState.allCases.map(\.rawValue))::text[]) AND created_at >= \(window.since) AND created_at < \(window.until)
-        GROUP BY 1, 2
-        """
-    }
-
-    /// Notifications received in the window: (bucket, outcome, count). Every row through the
-    /// time index alone, the outcomes other than `applied` through their partial indexes, one
-    /// branch per outcome (an equality on the index's first column: given `IN (…)` the planner
-    /// takes the time index and reads every row of the window from the heap, 14 ms instead of
-    /// 0.1 ms for an hour at 10M rows); `applied` is what is left.
-    public static func notificationsQuery(_ window: StatsWindow) -> PostgresQuery {
-        """
-        WITH every AS (
-            SELECT date_bin(\(interval(window.bucket))::interval, received_at, timestamptz '2000-01-01 00:00:00+00') AS bucket, count(*) AS count
-            FROM notifications WHERE received_at >= \(window.since) AND received_at < \(window.until)
-            GROUP BY 1
-        ), other AS (
-            SELECT date_bin(\(interval(window.bucket))::interval, received_at, timestamptz '2000-01-01 00:00:00+00') AS bucket, outcome, count(*) AS count
-            FROM (
-                SELECT received_at, outcome FROM notifications
-                WHERE outcome = 'orphan' AND received_at >= \(window.since) AND received_at < \(window.until)
-                UNION ALL
-                SELECT received_at, outcome FROM notifications
-                WHERE outcome = 'unsupported' AND received_at >= \(window.since) AND received_at < \(window.until)
-                UNION ALL
-                SELECT received_at, outcome FROM notifications
-                WHERE outcome = 'failed' AND received_at >= \(window.since) AND received_at < \(window.until)
-                UNION ALL
-                SELECT received_at, outcome FROM notifications
-                WHERE outcome = 'pending' AND received_at >= \(window.since) AND received_at < \(window.until)
-            ) unapplied
-            GROUP BY 1, 2
+        return StatsReport(
+            window: window,
+            jobs: Self.sorted(jobs), steps: Self.sorted(steps), notifications: Self.sorted(notifications),
+            stepErrors: Self.top(stepErrors) { StatsErrorCount(action: nil, code: $0, count: $1) },
+            callErrors: Self.top(callErrors) { key, count in
+                let parts = key.split(separator: Self.separator, maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+                return StatsErrorCount(action: parts.count == 2 ? parts[0] : nil, code: parts.last ?? key, count: count)
+            },
+            latency: StatsLatency(
+                count: histogram.total, p50: histogram.percentile(0.5), p95: histogram.percentile(0.95), p99: histogram.percentile(0.99)
+            ),
+            lostNow: lost, submitUnknownNow: submitUnknown,
+            media: media.compactMap { key, value -> StatsMedia? in
+                guard value.outputs > 0 else { return nil }
+                let parts = key.split(separator: Self.separator, omittingEmptySubsequences: false).map(String.init)
+                guard parts.count == 3 else { return nil }
+                return StatsMedia(
+                    workflow: parts[0].isEmpty ? nil : parts[0], kind: parts[1], language: parts[2].isEmpty ? nil : parts[2],
+                    seconds: value.seconds, outputs: value.outputs
+                )
+            }
+            .sorted { ($1.seconds, $0.workflow ?? "", $0.kind, $0.language ?? "") < ($0.seconds, $1.workflow ?? "", $1.kind, $1.language ?? "") }
         )
-        SELECT bucket, outcome, count FROM other
-        UNION ALL
-        SELECT every.bucket, 'applied', every.count - coalesce((SELECT sum(other.count) FROM other WHERE other.bucket = every.bucket), 0)
-        FROM every
-        """
     }
 
-    /// The most frequent error codes of steps created in the window.
-    public static func stepErrorsQuery(_ window: StatsWindow) -> PostgresQuery {
-        """
-        SELECT NULL::text, error_code, count(*) FROM steps
-        WHERE error_code IS NOT NULL AND created_at >= \(window.since) AND created_at < \(window.until)
-        GROUP BY error_code ORDER BY count(*) DESC, error_code LIMIT \(topErrors)
-        """
-    }
+    // MARK: The statement (public for the benchmark's EXPLAIN)
 
-    /// The most frequent (action, error code) of MPS calls started in the window.
-    public static func callErrorsQuery(_ window: StatsWindow) -> PostgresQuery {
-        """
-        SELECT action, error_code, count(*) FROM attempts
-        WHERE error_code IS NOT NULL AND started_at >= \(window.since) AND started_at < \(window.until)
-        GROUP BY action, error_code ORDER BY count(*) DESC, error_code, action LIMIT \(topErrors)
-        """
-    }
-
-    /// Submission to terminal report of the steps that finished in the window (a step failed
-    /// before it was ever sent has no submission and is not counted).
-    public static func latencyQuery(_ window: StatsWindow) -> PostgresQuery {
-        """
-        SELECT count(*), percentile_cont(ARRAY[0.5, 0.95, 0.99]::float8[]) WITHIN GROUP (ORDER BY extract(epoch FROM finished_at - submitted_at))
-        FROM steps
-        WHERE finished_at >= \(window.since) AND finished_at < \(window.until) AND submitted_at IS NOT NULL
-            AND state = ANY(\(StepState.allCases.filter(\.isTerminal).map(\.rawValue))::text[])
-        """
-    }
-
-    /// Seconds of media per (workflow, kind, language) over the successful outputs of the steps
-    /// that finished in the window: each output's input duration counted once per subtitle file
-    /// it produced (recognition, and each translation's language).
-    public static func mediaQuery(_ window: StatsWindow) -> PostgresQuery {
-        """
-        SELECT w.name, f.kind, f.language, sum(d.durations[o.input_index + 1]), count(*)
-        FROM steps s
-        JOIN jobs j ON j.id = s.job_id
-        LEFT JOIN workflows w ON w.id = j.workflow_id
-        CROSS JOIN LATERAL (
-            SELECT media_durations(n.body) AS durations FROM notifications n
-            WHERE n.correlation_id = s.correlation_id AND n.outcome = 'applied'
-            ORDER BY n.received_at DESC LIMIT 1
-        ) d
-        JOIN outputs o ON o.step_id = s.id AND o.status = 'SUCCESS' AND jsonb_typeof(o.results) = 'array'
-        CROSS JOIN LATERAL jsonb_to_recordset(o.results) AS f(kind text, language text)
-        WHERE s.finished_at >= \(window.since) AND s.finished_at < \(window.until)
-            AND s.state IN ('succeeded', 'partially_failed') AND d.durations[o.input_index + 1] IS NOT NULL AND f.kind IS NOT NULL
-        GROUP BY 1, 2, 3
-        ORDER BY 4 DESC, 1, 2, 3
-        """
+    /// Every count of the window: (kind, bucket start or NULL for window totals, key, count, seconds).
+    public static func reportQuery(_ window: StatsWindow) -> PostgresQuery {
+        let runs = window.runs
+        let step = "1 \(window.bucket.rawValue)"
+        return """
+            SELECT kind, bucket, key, sum(count)::bigint, sum(seconds) FROM (
+                SELECT kind, start AS bucket, key, count, seconds FROM stats_rollup
+                WHERE kind = ANY(\(bucketKinds)::text[]) AND width = \(window.bucket.rawValue) AND start >= \(window.since) AND start < \(window.until)
+                UNION ALL
+                SELECT kind, date_bin(\(step)::interval, minute, timestamptz '2000-01-01 00:00:00+00'), key, count, seconds FROM stats_deltas
+                WHERE kind = ANY(\(bucketKinds)::text[]) AND minute >= \(window.since) AND minute < \(window.until)
+                UNION ALL
+                SELECT 'notification', date_bin(\(step)::interval, received_at, timestamptz '2000-01-01 00:00:00+00'), 'pending', 1, 0
+                FROM notifications WHERE outcome = 'pending' AND received_at >= \(window.since) AND received_at < \(window.until)
+                UNION ALL
+                SELECT r.kind, NULL, r.key, r.count, r.seconds
+                FROM unnest(\(runs.map(\.width.rawValue))::text[], \(runs.map(\.from))::timestamptz[], \(runs.map(\.to))::timestamptz[]) AS b(width, since, until)
+                CROSS JOIN LATERAL (
+                    SELECT kind, key, count, seconds FROM stats_rollup
+                    WHERE kind = ANY(\(totalKinds)::text[]) AND width = b.width AND start >= b.since AND start < b.until
+                ) r
+                UNION ALL
+                SELECT kind, NULL, key, count, seconds FROM stats_deltas
+                WHERE kind = ANY(\(totalKinds)::text[]) AND minute >= \(window.since) AND minute < \(window.until)
+                UNION ALL
+                SELECT 'attention', NULL, state, 1, 0 FROM steps WHERE state IN ('submit_unknown', 'lost')
+            ) counted
+            GROUP BY kind, bucket, key
+            HAVING sum(count) <> 0
+            """
     }
 
     // MARK: Reading
 
-    private static func interval(_ bucket: StatsBucket) -> String {
-        "1 \(bucket.rawValue)"
+    private static func state<State: RawRepresentable<String>>(_ raw: String) throws(PostgresError) -> State {
+        guard let state = State(rawValue: raw) else { throw PostgresError(code: .decoding, reason: "unknown state \(raw)", column: "key") }
+        return state
     }
 
-    private static func counts<State: RawRepresentable<String> & Sendable & Hashable>(
-        _ query: PostgresQuery, on connection: PostgresConnection
-    ) async throws(PostgresError) -> [StatsCount<State>] {
-        var counts: [StatsCount<State>] = []
-        for row in try await connection.query(query) {
-            let (bucket, raw, count) = try row.decode((Date, String, Int).self)
-            guard count > 0 else { continue }
-            guard let state = State(rawValue: raw) else {
-                throw PostgresError(code: .decoding, reason: "unknown state \(raw)", column: "state")
-            }
-            counts.append(StatsCount(bucket: bucket, state: state, count: count))
-        }
-        return counts
-            .sorted { ($0.bucket, $0.state.rawValue) < ($1.bucket, $1.state.rawValue) }
+    private static func sorted<State: RawRepresentable<String>>(_ counts: [StatsCount<State>]) -> [StatsCount<State>] {
+        counts.filter { $0.count > 0 }.sorted { ($0.bucket, $0.state.rawValue) < ($1.bucket, $1.state.rawValue) }
     }
 
-    private static func errors(_ query: PostgresQuery, on connection: PostgresConnection) async throws(PostgresError) -> [StatsErrorCount] {
-        try await connection.query(query).map { row throws(PostgresError) in
-            let (action, code, count) = try row.decode((String?, String, Int).self)
-            return StatsErrorCount(action: action, code: code, count: count)
-        }
+    /// The ``topErrors`` most frequent, most frequent first, then by key.
+    private static func top(_ counts: [String: Int], _ make: (String, Int) -> StatsErrorCount) -> [StatsErrorCount] {
+        counts.filter { $0.value > 0 }.sorted { ($1.value, $0.key) < ($0.value, $1.key) }.prefix(topErrors).map { make($0.key, $0.value) }
     }
+}
 
-    private static func latency(_ window: StatsWindow, on connection: PostgresConnection) async throws(PostgresError) -> StatsLatency {
-        let rows = try await connection.query(latencyQuery(window))
-        guard let row = rows.first else { return StatsLatency(count: 0) }
-        let (count, percentiles) = try row.decode((Int, [Double]?).self)
-        let values = percentiles ?? []
-        return StatsLatency(
-            count: count, p50: values.count == 3 ? values[0] : nil, p95: values.count == 3 ? values[1] : nil,
-            p99: values.count == 3 ? values[2] : nil
-        )
-    }
-
-    private static func needingAttention(_ state: StepState, on connection: PostgresConnection) async throws(PostgresError) -> Int {
-        // The partial index steps_unfinished holds exactly the steps in these states.
-        let rows = try await connection.query("""
-            SELECT count(*) FROM steps WHERE state = \(state.rawValue) AND state IN ('submitted', 'submit_unknown', 'lost')
-            """)
-        return try rows.first?.decode(Int.self, at: 0) ?? 0
-    }
-
-    private static func media(_ window: StatsWindow, on connection: PostgresConnection) async throws(PostgresError) -> [StatsMedia] {
-        try await connection.query(mediaQuery(window)).map { row throws(PostgresError) in
-            let (workflow, kind, language, seconds, outputs) = try row.decode((String?, String, String?, Double, Int).self)
-            return StatsMedia(workflow: workflow, kind: kind, language: language, seconds: seconds, outputs: outputs)
-        }
+extension Optional where Wrapped == Date {
+    /// A bucket start the statement always gives for the per-bucket kinds.
+    fileprivate func unwrapped() throws(PostgresError) -> Date {
+        guard let self else { throw PostgresError(code: .decoding, reason: "a bucket count without a bucket", column: "bucket") }
+        return self
     }
 }
