@@ -92,23 +92,23 @@ public struct NotificationReport: Sendable, Hashable {
                 let result = event?.smartSubtitlesTaskResult
                 let echo = Echo(result?.input?.rawParameter)
                 let durations = event?.mediaDurations ?? []
-                return NotificationReport(
-                    envelope: reading.envelope,
-                    outputs: (result?.outputs ?? []).enumerated().map { index, output in
-                        Output(
-                            status: output.status.map(OutputStatus.init(rawValue:)),
-                            progress: output.progress,
-                            errorCode: output.errCodeExt,
-                            message: output.message,
-                            path: output.transTextTask?.path ?? output.asrFullTextTask?.path,
-                            subtitleURL: output.transTextTask?.subtitlePath ?? output.asrFullTextTask?.subtitlePath,
-                            files: Self.files(output, echo: echo),
-                            mediaSeconds: index < durations.count ? durations[index] : nil
-                        )
-                    },
-                    mediaDurations: durations,
-                    eventProblem: eventProblem
-                )
+                var outputs = (result?.outputs ?? []).map { output in
+                    Output(
+                        status: output.status.map(OutputStatus.init(rawValue:)),
+                        progress: output.progress,
+                        errorCode: output.errCodeExt,
+                        message: output.message,
+                        path: output.transTextTask?.path ?? output.asrFullTextTask?.path,
+                        subtitleURL: output.transTextTask?.subtitlePath ?? output.asrFullTextTask?.subtitlePath,
+                        files: Self.files(output, echo: echo)
+                    )
+                }
+                // Outputs[i] and Metadatas[i] both describe input i. (Set in place: an indexed
+                // `map` copies every wire output once more.)
+                for index in outputs.indices where index < durations.count {
+                    outputs[index].mediaSeconds = durations[index]
+                }
+                return NotificationReport(envelope: reading.envelope, outputs: outputs, mediaDurations: durations, eventProblem: eventProblem)
             }
         }.get()
     }
