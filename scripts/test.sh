@@ -61,18 +61,21 @@ fi
 # Swift Testing's own totals ("Test run with N tests …", one per pass), and its failed tests.
 total="$(grep -oE "Test run with [0-9]+ tests" "$test_log" | grep -oE "[0-9]+" | awk '{ n += $1 } END { print n + 0 }')"
 failed="$(grep -E "^✘ Test .* failed after" "$test_log" | grep -vc "^✘ Test run" || true)"
-echo "tests: $((total - failed)) passed, $failed failed"
+tests_summary="tests: $((total - failed)) passed, $failed failed"
+echo "$tests_summary"
 rm -f "$test_log" "$build_log"
 
 # The API against its contract: schemathesis generates requests from Sources/API/openapi.yaml and
 # sends them to a live mpshook (the debug build above) on the test cluster, with an admin key;
 # every answer must be documented (status, content type, headers, schema) and none a 5xx.
 echo "== API contract: schemathesis against openapi.yaml and a live server"
+api_summary="api-check: passed"
 if [ -n "${MPSHOOK_TEST_DATABASE_URL:-}" ]; then
-    scripts/api-check.sh "$MPSHOOK_TEST_DATABASE_URL" || status=1
+    scripts/api-check.sh "$MPSHOOK_TEST_DATABASE_URL" || { status=1; api_summary="api-check: FAILED (see above)"; }
 else
     echo "api-check: no test database" >&2
     status=1
+    api_summary="api-check: FAILED (no test database)"
 fi
 
 # A short part of the fault suite (make faults): mpshook (the debug build above) SIGKILLed under
@@ -81,7 +84,21 @@ fi
 echo "== fault suite subset: kill -9 under load, fuzz regression"
 mkdir -p .local/faults
 faults_log=.local/faults/test-subset.log
+faults_status=0
 FAULTS_CONFIGURATION=debug FAULTS_SCENARIOS=kill FAULTS_KILLS=3 FAULTS_FUZZ_SECONDS=0 deploy/faults/run.sh >"$faults_log" 2>&1 \
-    || status=1
+    || faults_status=$?
 grep -E "^faults: (scenarios|FAILED)|^- FAIL|^fuzz.sh:" "$faults_log" || echo "faults: no summary (see $faults_log)"
+if [ "$faults_status" -ne 0 ]; then
+    # CI shows only the end of this output: the reason goes here, not only into the log.
+    echo "faults: exit $faults_status; the log's last lines:"
+    tail -n 25 "$faults_log" | sed 's/^/    /'
+    echo "    (disk: $(df -h . | awk 'NR == 2 { print $4 " free of " $2 }'))"
+    status=1
+fi
+
+# The outcome of each part again, last, where a CI excerpt shows it.
+echo "== summary"
+echo "$tests_summary"
+echo "$api_summary"
+grep -E "^faults: (scenarios|all checks passed|FAILED)" "$faults_log" | tail -n 2 || true
 exit "$status"

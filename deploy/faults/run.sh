@@ -14,6 +14,8 @@
 #   FAULTS_PG_PORT, FAULTS_HTTP_PORT, FAULTS_SEED; FAULTS_ARGS: more faults.py options
 set -euo pipefail
 
+# A step that fails stops the run: say which, in the form the test command's summary looks for.
+trap 'echo "faults: FAILED at line $LINENO: $BASH_COMMAND (exit $?)" >&2' ERR
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$root"
 pg_port="${FAULTS_PG_PORT:-55434}"
@@ -27,7 +29,7 @@ report="$state/report.md"
 started=$(date +%s)
 
 echo "== installing missing packages (if any)"
-scripts/install-deps.sh python3
+command -v python3 >/dev/null || scripts/install-deps.sh python3
 if [ "$configuration" = release ]; then
     echo "== release build"
     swift build -c release --product mpshook 2>&1 | grep -E "error|Build of" || true
