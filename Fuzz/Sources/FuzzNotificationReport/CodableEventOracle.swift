@@ -8,10 +8,11 @@ import MPS
 // is not public: the event is the `BatchTaskEvent` of the `Response` object when there is one,
 // else of the top level, which is where the door reads it in every body it accepts.
 
-/// The outputs and problem JSONDecoder read from a body's event.
+/// The outputs, media durations and problem JSONDecoder read from a body's event.
 enum CodableEventOracle {
     struct Reading: Equatable {
         var outputs: [NotificationReport.Output]
+        var mediaDurations: [Double?]
         var eventProblem: String?
     }
 
@@ -29,7 +30,9 @@ enum CodableEventOracle {
             event = nil
             eventProblem = "BatchTaskEvent is not the shape MPS sends (\(Self.describe(error, prefix: prefix)))"
         }
-        return Reading(outputs: CodableEventWire.outputs(of: event), eventProblem: eventProblem)
+        return Reading(
+            outputs: CodableEventWire.outputs(of: event), mediaDurations: CodableEventWire.mediaDurations(of: event), eventProblem: eventProblem
+        )
     }
 
     /// A body: its event, read where the door reads it.
