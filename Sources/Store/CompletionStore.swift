@@ -151,21 +151,21 @@ public struct CompletionStore: Sendable {
         guard !stepIds.isEmpty else { return [:] }
         let rows = try await connection.query("""
             SELECT step_id, input_index, coalesce(job_input_index, input_index), input_url, status, progress,
-                subtitle_path, subtitle_url, error_code, error_message, results::text
+                subtitle_path, subtitle_url, error_code, error_message, results::text, media_seconds
             FROM outputs WHERE step_id = ANY(\(stepIds)::uuid[])
             ORDER BY step_id, input_index
             """)
         var outputs: [UUID: [OutputRecord]] = [:]
         for row in rows {
-            let (stepId, index, jobIndex, url, status, progress, path, subtitleURL, code, message, results) =
-                try row.decode((UUID, Int, Int, String, String, Int, String?, String?, String?, String?, String?).self)
+            let (stepId, index, jobIndex, url, status, progress, path, subtitleURL, code, message, results, seconds) =
+                try row.decode((UUID, Int, Int, String, String, Int, String?, String?, String?, String?, String?, Double?).self)
             guard let state = OutputState(rawValue: status) else {
                 throw PostgresError(code: .decoding, reason: "unknown output status \(status)", column: "status")
             }
             outputs[stepId, default: []].append(OutputRecord(
                 inputIndex: index, jobInputIndex: jobIndex, inputURL: url, state: state, progress: progress,
                 subtitlePath: path, subtitleURL: subtitleURL, errorCode: code, errorMessage: message,
-                files: OutputFiles.decode(results)
+                files: OutputFiles.decode(results), mediaSeconds: seconds
             ))
         }
         return outputs
@@ -176,13 +176,14 @@ public struct CompletionStore: Sendable {
         guard !outputs.isEmpty else { return }
         _ = try await connection.query("""
             UPDATE outputs SET status = o.status, progress = o.progress, subtitle_path = o.path, subtitle_url = o.url,
-                error_code = o.error_code, error_message = o.error_message, results = o.results::jsonb, updated_at = now()
+                error_code = o.error_code, error_message = o.error_message, results = o.results::jsonb, media_seconds = o.media_seconds,
+                updated_at = now()
             FROM unnest(\(outputs.map(\.stepId))::uuid[], \(outputs.map(\.output.inputIndex))::int[],
                         \(outputs.map(\.output.state.rawValue))::text[], \(outputs.map(\.output.progress))::int[],
                         \(outputs.map(\.output.subtitlePath))::text[], \(outputs.map(\.output.subtitleURL))::text[],
                         \(outputs.map(\.output.errorCode))::text[], \(outputs.map(\.output.errorMessage))::text[],
-                        \(outputs.map { OutputFiles.encode($0.output.files) })::text[])
-                AS o(step_id, input_index, status, progress, path, url, error_code, error_message, results)
+                        \(outputs.map { OutputFiles.encode($0.output.files) })::text[], \(outputs.map(\.output.mediaSeconds))::float8[])
+                AS o(step_id, input_index, status, progress, path, url, error_code, error_message, results, media_seconds)
             WHERE outputs.step_id = o.step_id AND outputs.input_index = o.input_index
             """)
     }

@@ -262,7 +262,7 @@ public struct OperatorStore: Sendable {
         if !fresh.isEmpty {
             _ = try await connection.query("""
                 UPDATE outputs SET status = o.status, progress = o.progress, subtitle_path = NULL, subtitle_url = NULL,
-                    error_code = NULL, error_message = NULL, results = NULL, updated_at = now()
+                    error_code = NULL, error_message = NULL, results = NULL, media_seconds = NULL, updated_at = now()
                 FROM unnest(\(fresh.map(\.inputIndex))::int[], \(fresh.map(\.state.rawValue))::text[], \(fresh.map(\.progress))::int[])
                     AS o(input_index, status, progress)
                 WHERE outputs.step_id = \(stepId) AND outputs.input_index = o.input_index

@@ -48,4 +48,10 @@ public struct StatsRollupStore: Sendable {
             return count
         }
     }
+
+    /// Vacuums and analyses `stats_deltas` (skipped when another session is at it): the rows a
+    /// move deleted stop costing readers at once, not at autovacuum's next round.
+    public func vacuum() async throws {
+        _ = try await client.query("VACUUM (ANALYZE, SKIP_LOCKED) stats_deltas")
+    }
 }

@@ -189,40 +189,37 @@ public struct StatsStore: Sendable {
 
     /// The report for `window`.
     public func report(_ window: StatsWindow) async throws -> StatsReport {
-        var jobs: [StatsCount<JobState>] = [], steps: [StatsCount<StepState>] = [], notifications: [StatsCount<NotificationOutcome>] = []
-        var stepErrors: [String: Int] = [:], callErrors: [String: Int] = [:]
-        var histogram = LatencyHistogram()
+        // Rows of a key come from the roll-up, the deltas not moved yet and (pending) the live
+        // index: summed here, not by the statement (its numeric sums cost more than the reading).
+        var buckets: [String: [Date: [String: Int]]] = [:]
+        var totals: [String: [String: Int]] = [:]
         var media: [String: (seconds: Double, outputs: Int)] = [:]
-        var lost = 0, submitUnknown = 0
         for row in try await client.query(Self.reportQuery(window)) {
-            let (kind, bucket, key, count, seconds) = try row.decode((String, Date?, String, Int, Double).self)
-            switch kind {
-            case "job": jobs.append(StatsCount(bucket: try bucket.unwrapped(), state: try Self.state(key), count: count))
-            case "step": steps.append(StatsCount(bucket: try bucket.unwrapped(), state: try Self.state(key), count: count))
-            case "notification": notifications.append(StatsCount(bucket: try bucket.unwrapped(), state: try Self.state(key), count: count))
-            case "step_error": stepErrors[key, default: 0] += count
-            case "call_error": callErrors[key, default: 0] += count
-            case "latency": histogram.add(bin: Int(key) ?? LatencyHistogram.lowestBin, count: count)
-            case "media":
+            let (kind, bucket, key, count, seconds) = try row.decode((String, Int?, String, Int, Double).self)
+            if let bucket {
+                buckets[kind, default: [:]][Date(timeIntervalSince1970: Double(bucket)), default: [:]][key, default: 0] += count
+            } else if kind == "media" {
                 media[key, default: (0, 0)].seconds += seconds
                 media[key, default: (0, 0)].outputs += count
-            case "attention" where key == StepState.lost.rawValue: lost = count
-            case "attention" where key == StepState.submitUnknown.rawValue: submitUnknown = count
-            default: throw PostgresError(code: .decoding, reason: "unknown stats kind \(kind)", column: "kind")
+            } else {
+                totals[kind, default: [:]][key, default: 0] += count
             }
         }
+        var histogram = LatencyHistogram()
+        for (bin, count) in totals["latency"] ?? [:] { histogram.add(bin: Int(bin) ?? LatencyHistogram.lowestBin, count: count) }
+        let attention = totals["attention"] ?? [:]
         return StatsReport(
             window: window,
-            jobs: Self.sorted(jobs), steps: Self.sorted(steps), notifications: Self.sorted(notifications),
-            stepErrors: Self.top(stepErrors) { StatsErrorCount(action: nil, code: $0, count: $1) },
-            callErrors: Self.top(callErrors) { key, count in
+            jobs: try Self.counts(buckets["job"]), steps: try Self.counts(buckets["step"]), notifications: try Self.counts(buckets["notification"]),
+            stepErrors: Self.top(totals["step_error"] ?? [:]) { StatsErrorCount(action: nil, code: $0, count: $1) },
+            callErrors: Self.top(totals["call_error"] ?? [:]) { key, count in
                 let parts = key.split(separator: Self.separator, maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
                 return StatsErrorCount(action: parts.count == 2 ? parts[0] : nil, code: parts.last ?? key, count: count)
             },
             latency: StatsLatency(
                 count: histogram.total, p50: histogram.percentile(0.5), p95: histogram.percentile(0.95), p99: histogram.percentile(0.99)
             ),
-            lostNow: lost, submitUnknownNow: submitUnknown,
+            lostNow: attention[StepState.lost.rawValue] ?? 0, submitUnknownNow: attention[StepState.submitUnknown.rawValue] ?? 0,
             media: media.compactMap { key, value -> StatsMedia? in
                 guard value.outputs > 0 else { return nil }
                 let parts = key.split(separator: Self.separator, omittingEmptySubsequences: false).map(String.init)
@@ -238,59 +235,62 @@ public struct StatsStore: Sendable {
 
     // MARK: The statement (public for the benchmark's EXPLAIN)
 
-    /// Every count of the window: (kind, bucket start or NULL for window totals, key, count, seconds).
+    /// Every count of the window: (kind, bucket start in Unix seconds or NULL for window totals,
+    /// key, count, seconds), a key's count possibly over several rows (the roll-up's and the
+    /// deltas'). Times as integers: reading 10,000 timestamps' text cost more than the statement.
     public static func reportQuery(_ window: StatsWindow) -> PostgresQuery {
         let runs = window.runs
         let step = "1 \(window.bucket.rawValue)"
         return """
-            SELECT kind, bucket, key, sum(count)::bigint, sum(seconds) FROM (
-                SELECT kind, start AS bucket, key, count, seconds FROM stats_rollup
-                WHERE kind = ANY(\(bucketKinds)::text[]) AND width = \(window.bucket.rawValue) AND start >= \(window.since) AND start < \(window.until)
-                UNION ALL
-                SELECT kind, date_bin(\(step)::interval, minute, timestamptz '2000-01-01 00:00:00+00'), key, count, seconds FROM stats_deltas
-                WHERE kind = ANY(\(bucketKinds)::text[]) AND minute >= \(window.since) AND minute < \(window.until)
-                UNION ALL
-                SELECT 'notification', date_bin(\(step)::interval, received_at, timestamptz '2000-01-01 00:00:00+00'), 'pending', 1, 0
-                FROM notifications WHERE outcome = 'pending' AND received_at >= \(window.since) AND received_at < \(window.until)
-                UNION ALL
-                SELECT r.kind, NULL, r.key, r.count, r.seconds
-                FROM unnest(\(runs.map(\.width.rawValue))::text[], \(runs.map(\.from))::timestamptz[], \(runs.map(\.to))::timestamptz[]) AS b(width, since, until)
+            SELECT kind, extract(epoch FROM start)::bigint, key, count, seconds FROM stats_rollup
+            WHERE kind = ANY(\(bucketKinds)::text[]) AND width = \(window.bucket.rawValue) AND start >= \(window.since) AND start < \(window.until)
+            UNION ALL
+            SELECT kind, extract(epoch FROM date_bin(\(step)::interval, minute, timestamptz '2000-01-01 00:00:00+00'))::bigint, key, count, seconds
+            FROM stats_deltas
+            WHERE kind = ANY(\(bucketKinds)::text[]) AND minute >= \(window.since) AND minute < \(window.until)
+            UNION ALL
+            SELECT 'notification', extract(epoch FROM date_bin(\(step)::interval, received_at, timestamptz '2000-01-01 00:00:00+00'))::bigint,
+                'pending', count(*), 0
+            FROM notifications WHERE outcome = 'pending' AND received_at >= \(window.since) AND received_at < \(window.until)
+            GROUP BY 2
+            UNION ALL
+            SELECT kind, NULL, key, sum(count)::bigint, sum(seconds) FROM (
+                SELECT r.kind, r.key, r.count, r.seconds
+                FROM unnest(\(runs.map(\.width.rawValue))::text[], \(runs.map(\.from))::timestamptz[], \(runs.map(\.to))::timestamptz[])
+                    AS b(width, since, until)
                 CROSS JOIN LATERAL (
                     SELECT kind, key, count, seconds FROM stats_rollup
                     WHERE kind = ANY(\(totalKinds)::text[]) AND width = b.width AND start >= b.since AND start < b.until
                 ) r
                 UNION ALL
-                SELECT kind, NULL, key, count, seconds FROM stats_deltas
+                SELECT kind, key, count, seconds FROM stats_deltas
                 WHERE kind = ANY(\(totalKinds)::text[]) AND minute >= \(window.since) AND minute < \(window.until)
-                UNION ALL
-                SELECT 'attention', NULL, state, 1, 0 FROM steps WHERE state IN ('submit_unknown', 'lost')
-            ) counted
-            GROUP BY kind, bucket, key
-            HAVING sum(count) <> 0
+            ) totals
+            GROUP BY kind, key
+            UNION ALL
+            SELECT 'attention', NULL, state, count(*), 0 FROM steps WHERE state IN ('submit_unknown', 'lost') GROUP BY state
             """
     }
 
     // MARK: Reading
 
-    private static func state<State: RawRepresentable<String>>(_ raw: String) throws(PostgresError) -> State {
-        guard let state = State(rawValue: raw) else { throw PostgresError(code: .decoding, reason: "unknown state \(raw)", column: "key") }
-        return state
-    }
-
-    private static func sorted<State: RawRepresentable<String>>(_ counts: [StatsCount<State>]) -> [StatsCount<State>] {
-        counts.filter { $0.count > 0 }.sorted { ($0.bucket, $0.state.rawValue) < ($1.bucket, $1.state.rawValue) }
+    /// The non-zero counts of one kind, by bucket then state.
+    private static func counts<State: RawRepresentable<String>>(_ table: [Date: [String: Int]]?) throws(PostgresError) -> [StatsCount<State>] {
+        guard let table else { return [] }
+        var counts: [StatsCount<State>] = []
+        counts.reserveCapacity(table.count * 4)
+        // Buckets in order, then a bucket's few states by name: no sort of every count.
+        for bucket in table.keys.sorted() {
+            for (raw, count) in (table[bucket] ?? [:]).sorted(by: { $0.key < $1.key }) where count != 0 {
+                guard let state = State(rawValue: raw) else { throw PostgresError(code: .decoding, reason: "unknown state \(raw)", column: "key") }
+                counts.append(StatsCount(bucket: bucket, state: state, count: count))
+            }
+        }
+        return counts
     }
 
     /// The ``topErrors`` most frequent, most frequent first, then by key.
     private static func top(_ counts: [String: Int], _ make: (String, Int) -> StatsErrorCount) -> [StatsErrorCount] {
         counts.filter { $0.value > 0 }.sorted { ($1.value, $0.key) < ($0.value, $1.key) }.prefix(topErrors).map { make($0.key, $0.value) }
-    }
-}
-
-extension Optional where Wrapped == Date {
-    /// A bucket start the statement always gives for the per-bucket kinds.
-    fileprivate func unwrapped() throws(PostgresError) -> Date {
-        guard let self else { throw PostgresError(code: .decoding, reason: "a bucket count without a bucket", column: "bucket") }
-        return self
     }
 }

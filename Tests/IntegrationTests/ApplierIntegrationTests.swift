@@ -79,6 +79,28 @@ struct ApplierIntegrationTests {
         }
     }
 
+    /// The duration MPS reports per input (`Metadatas[i].Duration`) is kept on the output the
+    /// report completes, and counted in the stats' media at once.
+    @Test func theReportedMediaDurationIsKeptOnTheSucceededOutputAndCounted() async throws {
+        try await withSubmittedStep { fixture in
+            let context = fixture.correlation.sessionContext
+            var incoming = Self.notification(context, ["SUCCESS", "FAIL"])
+            incoming.body = incoming.body.replacingOccurrences(
+                of: #""BatchTaskEvent":{"#, with: #""BatchTaskEvent":{"Metadatas":[{"Duration":61.5,"Size":10},{"Duration":30}],"#
+            )
+            incoming.contentHash = SHA256.hash(Array(incoming.body.utf8))
+            _ = try await NotificationStore(client: fixture.client).insert([incoming])
+            #expect(try await Applier(client: fixture.client, logger: Self.quiet).applyBatch() == 1)
+            let rows = try await fixture.client.query("SELECT status, media_seconds FROM outputs WHERE step_id = \(fixture.stepId) ORDER BY input_index")
+            let outputs = try rows.map { try $0.decode((String, Double?).self) }
+            #expect(outputs.map(\.0) == ["SUCCESS", "FAIL"])
+            #expect(outputs.map(\.1) == [61.5, nil])
+            let media = try await fixture.client.query("SELECT sum(seconds), sum(count)::bigint FROM stats_deltas WHERE kind = 'media'")
+            let (seconds, files) = try media[0].decode((Double, Int).self)
+            #expect(seconds == 61.5 && files == 1)
+        }
+    }
+
     @Test func anOlderNotificationAfterANewerOneChangesNothing() async throws {
         try await withSubmittedStep { fixture in
             let store = NotificationStore(client: fixture.client)

@@ -48,6 +48,7 @@ struct Stats: AsyncParsableCommand {
         // first, as a running mpshook keeps it.
         var moved = 0
         while case let batch = try await StatsRollupStore(client: client).move(), batch > 0 { moved += batch }
+        try await StatsRollupStore(client: client).vacuum()
         let explainer = ListingStore(client: client)
         var lines = [
             "# REST API stats queries", "",
