@@ -8,7 +8,8 @@
 #   5. a fixed offered rate with the applier on                          -> apply lag p50/p99 (200 -> applied)
 # Every figure comes from the same binary in the same run; ratios are against runs 1 and 2.
 # Settings (environment): BENCH_STEPS (100000), BENCH_SECONDS (10), BENCH_CONNECTIONS (64),
-# BENCH_THREADS (2), BENCH_LAG_CONNECTIONS (15), BENCH_LAG_DELAY_MS (4), BENCH_LAG_SECONDS (15).
+# BENCH_THREADS (2), BENCH_LAG_CONNECTIONS (15), BENCH_LAG_DELAY_MS (4), BENCH_LAG_SECONDS (15),
+# BENCH_AFTER_MIGRATE_SQL (SQL run after migrating: A/B runs of one build).
 # mpshook's own settings (MPSHOOK_INTAKE_WRITERS, MPSHOOK_INTAKE_BATCH_SIZE, …) pass through.
 set -euo pipefail
 bench_name=bench
@@ -59,6 +60,11 @@ export MPSHOOK_DATABASE_URL="$database_url" MPSHOOK_HTTP_PORT="$http_port" \
 unset TENCENTCLOUD_SECRET_ID TENCENTCLOUD_SECRET_KEY
 
 "$bin/mpshook" migrate >/dev/null
+# For A/B runs of one build: SQL run after migrating (e.g. triggers disabled, to price them).
+if [ -n "${BENCH_AFTER_MIGRATE_SQL:-}" ]; then
+    echo "== after migrating: $BENCH_AFTER_MIGRATE_SQL"
+    sql "$BENCH_AFTER_MIGRATE_SQL" >/dev/null
+fi
 echo "== preloading $steps steps"
 "$bin/mpshook-bench" preload --database-url "$database_url" --steps "$steps" \
     --callback-keys "$callback_keys" --notify-key "$notify_key" --out "$state/steps.tsv"
