@@ -44,7 +44,7 @@ struct StepsCommand: AsyncParsableCommand {
             let detail = try await StepCommandSupport.withStore { store, _ in try await store.step(stepId) }
             guard let detail else { throw CommandSupport.fail("no step \(APIJSON.id(stepId))") }
             if json {
-                Output.line(try StepsJSON.text(StepsJSON.Detail(detail)))
+                Output.line(try StepsJSON.text(StepDetailDocument(detail)))
             } else {
                 for line in StepText.lines(detail) { Output.line(line) }
             }
@@ -346,7 +346,7 @@ enum StepText {
     }
 }
 
-/// `steps show --json` and `steps list --json`.
+/// `steps show --json` (the document `GET /v1/steps/{id}` answers) and `steps list --json`.
 enum StepsJSON {
     static func text(_ value: some Encodable) throws -> String {
         String(decoding: try APIJSON.encoder(pretty: true).encode(value), as: UTF8.self)
@@ -377,132 +377,6 @@ enum StepsJSON {
             errorCode = step.errorCode
             errorMessage = step.errorMessage
             updatedAt = step.updatedAt
-        }
-    }
-
-    struct Detail: Encodable {
-        struct Output: Encodable {
-            var inputIndex: Int
-            var inputUrl: String
-            var status: String
-            var progress: Int
-            var subtitlePath: String?
-            var errorCode: String?
-            var errorMessage: String?
-        }
-
-        struct Attempt: Encodable {
-            var action: String
-            var requestId: String?
-            var errorCode: String?
-            var errorClass: String?
-            var httpStatus: Int?
-            var latencyMs: Int
-            var startedAt: Date
-        }
-
-        struct Notification: Encodable {
-            var id: Int64
-            var receivedAt: Date
-            var source: String
-            var eventType: String
-            var outcome: String
-            var applyError: String?
-            var currentAttempt: Bool
-        }
-
-        struct Action: Encodable {
-            var id: Int64
-            var at: Date
-            var actor: String
-            var action: String
-            var reason: String
-            var before: JSONValue?
-            var after: JSONValue?
-        }
-
-        var id: String
-        var state: String
-        var jobId: String
-        var jobState: String
-        var workflow: String?
-        var workflowVersion: Int?
-        var step: String
-        var item: String?
-        var run: Int
-        var parents: [String]
-        var taskId: String?
-        var correlationId: String
-        var sessionContext: String
-        var submitAttempts: Int
-        var errorCode: String?
-        var errorMessage: String?
-        var request: JSONValue?
-        var createdAt: Date
-        var updatedAt: Date
-        var submittedAt: Date?
-        var finishedAt: Date?
-        var nextAttemptAt: Date
-        var polls: Int
-        var outputs: [Output]
-        var attempts: [Attempt]
-        var notifications: [Notification]
-        var actions: [Action]
-
-        init(_ detail: StepDetail) {
-            let step = detail.step
-            id = APIJSON.id(step.id)
-            state = step.state.rawValue
-            jobId = APIJSON.id(detail.jobId)
-            jobState = detail.jobState.rawValue
-            workflow = detail.workflow?.name
-            workflowVersion = detail.workflow?.version
-            self.step = step.name
-            item = step.item
-            run = step.run
-            parents = step.parents.map(APIJSON.id)
-            taskId = step.taskId
-            correlationId = APIJSON.id(step.correlationId)
-            sessionContext = step.sessionContext
-            submitAttempts = step.submitAttempts
-            errorCode = step.errorCode
-            errorMessage = step.errorMessage
-            request = StoredSecrets.json(detail.request)
-            createdAt = step.createdAt
-            updatedAt = step.updatedAt
-            submittedAt = step.submittedAt
-            finishedAt = step.finishedAt
-            nextAttemptAt = detail.nextAttemptAt
-            polls = detail.polls
-            outputs = step.outputs.map { output in
-                Output(
-                    inputIndex: output.inputIndex, inputUrl: Redaction.url(output.inputURL), status: output.status.rawValue,
-                    progress: output.progress, subtitlePath: output.subtitlePath, errorCode: output.errorCode, errorMessage: output.errorMessage
-                )
-            }
-            attempts = detail.attempts.map { attempt in
-                Attempt(
-                    action: attempt.action, requestId: attempt.requestId, errorCode: attempt.errorCode, errorClass: attempt.errorClass,
-                    httpStatus: attempt.httpStatus, latencyMs: attempt.latencyMilliseconds, startedAt: attempt.startedAt
-                )
-            }
-            notifications = detail.notifications.map { notification in
-                Notification(
-                    id: notification.id, receivedAt: notification.receivedAt, source: notification.source,
-                    eventType: notification.eventType, outcome: notification.outcome, applyError: notification.applyError,
-                    currentAttempt: notification.currentAttempt
-                )
-            }
-            actions = detail.actions.map { action in
-                Action(
-                    id: action.id, at: action.at, actor: action.actor, action: action.action, reason: action.reason,
-                    before: action.before.flatMap(Self.json), after: action.after.flatMap(Self.json)
-                )
-            }
-        }
-
-        static func json(_ text: String) -> JSONValue? {
-            try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))
         }
     }
 }

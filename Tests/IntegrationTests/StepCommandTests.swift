@@ -1,3 +1,4 @@
+import API
 import Correlation
 import Foundation
 import MPSEmulator
@@ -5,6 +6,7 @@ import Postgres
 import Store
 import Testing
 import TestSupport
+import Workflows
 
 /// `mpshook steps …`, the real binary run as a child process against the test database.
 @Suite(.enabled(if: TestDatabase.isEnabled, TestDatabase.skipReason))
@@ -148,6 +150,9 @@ struct StepCommandTests {
             #expect(json.status == 0)
             #expect(json.stdout.contains("\"action\" : \"abandon\""))
             #expect(json.stdout.contains("\"state\" : \"failed\""))
+            // The document GET /v1/steps/{id} answers, so a script can use either.
+            let document = try APIJSON.decoder().decode(StepDetailDocument.self, from: Data(json.stdout.utf8))
+            #expect(document.id == id.lowercased() && document.state == .failed && document.actions.map(\.action) == ["resolve", "abandon"])
         }
     }
 }
