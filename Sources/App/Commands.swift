@@ -21,7 +21,7 @@ public struct MPSHookCommand: AsyncParsableCommand {
         discussion: AppConfiguration.environmentHelp,
         subcommands: [
             ServeCommand.self, MigrateCommand.self, WorkflowsCommand.self, SubmitCommand.self, JobsCommand.self, MPSCommand.self,
-            NotificationsCommand.self, StepsCommand.self, DeliveriesCommand.self, KeysCommand.self,
+            NotificationsCommand.self, StepsCommand.self, DeliveriesCommand.self, KeysCommand.self, ConfigCommand.self,
         ]
     )
 
@@ -42,8 +42,16 @@ struct ServeCommand: AsyncParsableCommand {
     var migrate = false
 
     func run() async throws {
-        let configuration = try CommandSupport.loadConfiguration()
+        let sources = try await CommandSupport.loadSources()
+        let configuration = try CommandSupport.loadConfiguration(sources)
         let logger = CommandSupport.bootstrapLogging(configuration)
+        if !sources.unknownNames.isEmpty {
+            // Names only (never values): likely typos, left at their defaults.
+            logger.warning(
+                "configuration names no setting of this binary (see `mpshook config check`)",
+                metadata: ["config.unknown": "\(sources.unknownNames.joined(separator: ", "))"]
+            )
+        }
         // Before anything opens descriptors: the HTTP connection limit is sized from this.
         let descriptors = DescriptorLimit.raiseSoftToHard()
         let registry = PrometheusCollectorRegistry()
@@ -136,7 +144,7 @@ struct MigrateCommand: AsyncParsableCommand {
     var status = false
 
     func run() async throws {
-        let configuration = try CommandSupport.loadConfiguration()
+        let configuration = try await CommandSupport.loadConfiguration()
         let logger = CommandSupport.bootstrapLogging(configuration)
         let migrator = try CommandSupport.loadMigrator(configuration)
         let client = PostgresClient(configuration: configuration.database, logger: logger)
@@ -168,11 +176,29 @@ struct CommandFailure: Error, CustomStringConvertible {
 }
 
 enum CommandSupport {
-    static func loadConfiguration() throws -> AppConfiguration {
+    /// The environment and the file `MPSHOOK_CONFIG_FILE` names, if any.
+    static func loadSources() async throws -> ConfigurationSources {
         do {
-            return try AppConfiguration()
+            return try await ConfigurationSources.load(environment: ProcessInfo.processInfo.environment)
         } catch {
             throw fail("invalid configuration: \(error)")
+        }
+    }
+
+    /// The configuration from the environment and `MPSHOOK_CONFIG_FILE`; every problem on
+    /// standard error, then a non-zero exit.
+    static func loadConfiguration() async throws -> AppConfiguration {
+        try loadConfiguration(try await loadSources())
+    }
+
+    static func loadConfiguration(_ sources: ConfigurationSources) throws -> AppConfiguration {
+        do {
+            return try AppConfiguration(reader: sources.reader)
+        } catch {
+            for problem in error.problems {
+                FileHandle.standardError.write(Data("mpshook: invalid configuration: \(problem)\n".utf8))
+            }
+            throw ExitCode.failure
         }
     }
 
@@ -267,7 +293,7 @@ struct NotificationsCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let configuration = try CommandSupport.loadConfiguration()
+            let configuration = try await CommandSupport.loadConfiguration()
             let logger = CommandSupport.bootstrapLogging(configuration)
             let client = PostgresClient(configuration: configuration.database, logger: logger)
             do {

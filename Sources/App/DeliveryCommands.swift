@@ -140,7 +140,7 @@ enum DeliveryCommandSupport {
     /// Runs `body` with a store on the configured database; any failure is one line on
     /// standard error and exit status 1.
     static func withStore<Result>(_ body: (WebhookStore, Logger) async throws -> Result) async throws -> Result {
-        let configuration = try CommandSupport.loadConfiguration()
+        let configuration = try await CommandSupport.loadConfiguration()
         let logger = CommandSupport.bootstrapLogging(configuration)
         let client = PostgresClient(configuration: configuration.database, logger: logger)
         do {

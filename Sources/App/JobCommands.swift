@@ -92,7 +92,7 @@ struct SubmitCommand: AsyncParsableCommand {
 
     func run() async throws {
         let fileBody = try file.map(checkedBody)
-        let configuration = try CommandSupport.loadConfiguration()
+        let configuration = try await CommandSupport.loadConfiguration()
         let logger = CommandSupport.bootstrapLogging(configuration)
         let client = PostgresClient(configuration: configuration.database, logger: logger)
         let outcome: JobWatch.Outcome
@@ -222,7 +222,7 @@ struct JobsCommand: AsyncParsableCommand {
 
         func run() async throws {
             guard let jobId = UUID(uuidString: id) else { throw ValidationError("\"\(id)\" is not a job id (a UUID)") }
-            let configuration = try CommandSupport.loadConfiguration()
+            let configuration = try await CommandSupport.loadConfiguration()
             let logger = CommandSupport.bootstrapLogging(configuration)
             let client = PostgresClient(configuration: configuration.database, logger: logger)
             let view: JobView?

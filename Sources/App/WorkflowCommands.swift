@@ -61,7 +61,7 @@ struct WorkflowsCommand: AsyncParsableCommand {
         var directory: String?
 
         func run() async throws {
-            let configuration = try CommandSupport.loadConfiguration()
+            let configuration = try await CommandSupport.loadConfiguration()
             let folder: String
             do {
                 guard let found = try directory ?? configuration.resolvedWorkflowsDirectory() else {
@@ -95,7 +95,7 @@ struct WorkflowsCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Lists every stored workflow version.")
 
         func run() async throws {
-            let configuration = try CommandSupport.loadConfiguration()
+            let configuration = try await CommandSupport.loadConfiguration()
             let logger = CommandSupport.bootstrapLogging(configuration)
             let client = PostgresClient(configuration: configuration.database, logger: logger)
             let stored: [StoredWorkflow]
@@ -123,7 +123,7 @@ struct WorkflowsCommand: AsyncParsableCommand {
         var version: Int?
 
         func run() async throws {
-            let configuration = try CommandSupport.loadConfiguration()
+            let configuration = try await CommandSupport.loadConfiguration()
             let logger = CommandSupport.bootstrapLogging(configuration)
             let client = PostgresClient(configuration: configuration.database, logger: logger)
             let found: StoredWorkflow?

@@ -76,8 +76,8 @@ import Testing
     }
 
     @Test func helpListsEveryVariable() {
-        for key in AppConfiguration.keys {
-            #expect(AppConfiguration.environmentHelp.contains(key.name))
+        for setting in AppConfiguration.settings {
+            #expect(AppConfiguration.environmentHelp.contains(setting.environmentName))
         }
         #expect(AppConfiguration.environmentHelp.contains("MPSHOOK_DATABASE_URL"))
     }
