@@ -1,3 +1,4 @@
+-- mpshook: additive
 -- The product's spine: jobs, their steps (one BatchProcessMedia call each), the outputs MPS
 -- reports per input, every notification MPS sent us (stored raw before it is acknowledged),
 -- and every API call we made to MPS. Every state change is one readable UPDATE in Store.

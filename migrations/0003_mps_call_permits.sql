@@ -1,3 +1,4 @@
+-- mpshook: additive
 -- Permits for MPS API calls, shared by every replica: at most N grants per bucket in any
 -- sliding one-second window (BatchProcessMedia: 20/s). Grants are serialised per bucket by a
 -- transaction-scoped advisory lock; rows older than a minute are pruned as new ones are made.

@@ -1,3 +1,4 @@
+-- mpshook: additive
 -- Chained workflows. A workflow version is immutable once stored: a job references the version
 -- it started with, so editing a workflow (storing a new version) never changes a running job.
 -- Additive only: every new column has a default or is nullable, so a replica of the previous

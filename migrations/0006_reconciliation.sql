@@ -1,3 +1,4 @@
+-- mpshook: additive
 -- Lost callbacks and unknown submissions: the reconciler's bookkeeping, per-claim leases for
 -- continuous recovery, audited operator actions, and the outbox of "job finished" webhooks.
 -- Additive only: new columns are nullable or have defaults, so a replica of the previous

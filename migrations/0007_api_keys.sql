@@ -1,3 +1,4 @@
+-- mpshook: additive
 -- API keys for the REST API (`Authorization: Bearer mpsk_<id>_<secret>`). Only the key's public id
 -- and the SHA-256 of the whole key are stored; the key is shown once, when `mpshook keys create`
 -- makes it. A request finds its key's row by id and compares the hash in constant time.

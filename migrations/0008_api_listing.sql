@@ -1,3 +1,4 @@
+-- mpshook: additive
 -- Indexes for the REST API's lists (Store/*Listing.swift): every list is newest first by
 -- (time, id) with a keyset cursor `(t, id) < ($1, $2)`, so a 50-row page is an index scan in that
 -- order, stopped after 51 rows, for every documented filter: an equality filter leads the index,

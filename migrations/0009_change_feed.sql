@@ -1,3 +1,4 @@
+-- mpshook: additive
 -- The change feed behind GET /v1/events: every state change of a job, step, output or
 -- notification, written by statement-level triggers (one INSERT ... SELECT per statement over
 -- its transition tables, never a trigger call per row: the applier changes thousands of rows a

@@ -1,3 +1,4 @@
+-- mpshook: additive
 -- GET /v1/stats (Store/StatsStore.swift): what it needs beyond the listings' indexes (0008).
 -- Additive only: an index and a function, which a replica of the previous version never uses.
 

@@ -1,3 +1,4 @@
+-- mpshook: additive
 -- GET /v1/deliveries: the "job finished" webhook outbox listed newest first by (created_at, id)
 -- with a keyset cursor, like the other lists (0008). One row per job end, so at a million jobs
 -- an unfiltered page without an index would sort them all.

@@ -1,3 +1,4 @@
+-- mpshook: additive
 -- GET /v1/stats from counts kept as rows change, not from counting rows (Store/StatsStore.swift).
 -- Counting a day of 10M notifications took 180 ms; reading its roll-up takes about a millisecond.
 --

@@ -153,7 +153,10 @@ struct MigrateCommand: AsyncParsableCommand {
                 let current = try await migrator.status(client)
                 for migration in migrator.migrations {
                     let state = current.applied.contains(migration.version) ? "applied" : "pending"
-                    print("\(state)\t\(migration.name)")
+                    print("\(state)\t\(migration.name)\(migration.isAdditive ? "\t(additive)" : "")")
+                }
+                for name in current.ahead {
+                    print("newer\t\(name)\t(additive; applied by a newer mpshook)")
                 }
             } else {
                 let applied = try await migrator.migrate(client, logger: logger)

@@ -66,8 +66,12 @@ public final class DatabaseReadiness: Service, Sendable {
     /// Checks once now and records the result.
     public func check() async {
         let reason: String?
+        var ahead: [String] = []
         do {
             let status = try await migrator.status(client)
+            ahead = status.ahead
+            // A database ahead by additive migrations only is one being upgraded: this replica
+            // keeps serving until it is replaced.
             if status.isCurrent {
                 reason = try await writeProbe()
             } else {
@@ -86,7 +90,14 @@ public final class DatabaseReadiness: Service, Sendable {
             if let reason {
                 logger.warning("not ready", metadata: ["readiness.reason": "\(reason)"])
             } else {
-                logger.info("ready: database reachable and migrations current")
+                if ahead.isEmpty {
+                    logger.info("ready: database reachable and migrations current")
+                } else {
+                    logger.info(
+                        "ready: database reachable; it has newer additive migrations this build does not know (an upgrade is under way)",
+                        metadata: ["migrations.ahead": "\(ahead.joined(separator: ","))"]
+                    )
+                }
             }
         }
     }

@@ -10,14 +10,26 @@ public struct Migration: Sendable, Hashable {
     public let name: String
     /// The SQL script; it may hold several statements.
     public let sql: String
-    /// SHA-256 of the file's bytes, lower-case hex.
+    /// SHA-256 of the file's bytes, lower-case hex, without its ``additiveMarker`` lines (a
+    /// migration marked additive after it was applied is not a changed migration).
     public let checksum: String
+    /// Whether the file says it is additive (a line ``additiveMarker`` in its leading comment
+    /// block): a replica of the previous version keeps working on a database that has it, so it
+    /// stays ready while the replicas are upgraded one by one.
+    public let isAdditive: Bool
+
+    /// The line that marks a migration additive.
+    public static let additiveMarker = "-- mpshook: additive"
 
     public init(version: Int, name: String, sql: String) {
         self.version = version
         self.name = name
         self.sql = sql
-        self.checksum = Hex.encode(SHA256.hash(Array(sql.utf8)))
+        let lines = sql.split(separator: "\n", omittingEmptySubsequences: false)
+        let header = lines.prefix { $0.hasPrefix("--") || $0.allSatisfy(\.isWhitespace) }
+        self.isAdditive = header.contains { $0.trimmingCharacters(in: .whitespaces) == Self.additiveMarker }
+        let unmarked = lines.filter { $0.trimmingCharacters(in: .whitespaces) != Self.additiveMarker }.joined(separator: "\n")
+        self.checksum = Hex.encode(SHA256.hash(Array(unmarked.utf8)))
     }
 }
 
@@ -27,6 +39,11 @@ public struct MigrationStatus: Sendable {
     public var applied: [Int]
     /// Migrations not yet applied, in order.
     public var pending: [Migration]
+    /// Migrations the database has that this build does not know, every one recorded additive
+    /// by the newer build that applied it (a database with an unknown one that is not additive
+    /// is refused). This build works on such a database: an upgrade is under way.
+    public var ahead: [String] = []
+    /// Nothing to apply (the database may be ``ahead``).
     public var isCurrent: Bool { pending.isEmpty }
 }
 
@@ -118,7 +135,8 @@ public struct Migrator: Sendable {
                 checksum text NOT NULL,
                 applied_at timestamptz NOT NULL DEFAULT now(),
                 duration_ms integer NOT NULL
-            )
+            );
+            ALTER TABLE \(Self.table) ADD COLUMN IF NOT EXISTS additive boolean NOT NULL DEFAULT false
             """)
         let pending = try await status(on: connection).pending
         for migration in pending {
@@ -129,8 +147,8 @@ public struct Migrator: Sendable {
                 let elapsed = ContinuousClock.now - started
                 let milliseconds = Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)
                 _ = try await connection.query("""
-                    INSERT INTO mpshook_migrations (version, name, checksum, duration_ms)
-                    VALUES (\(migration.version), \(migration.name), \(migration.checksum), \(milliseconds))
+                    INSERT INTO mpshook_migrations (version, name, checksum, duration_ms, additive)
+                    VALUES (\(migration.version), \(migration.name), \(migration.checksum), \(milliseconds), \(migration.isAdditive))
                     """)
                 _ = try await connection.query("COMMIT")
                 logger.info("applied migration", metadata: [
@@ -153,16 +171,26 @@ public struct Migrator: Sendable {
         guard try exists.first?.decode(Bool.self, at: 0) == true else {
             return MigrationStatus(applied: [], pending: migrations)
         }
-        let rows = try await connection.query("SELECT version, name, checksum FROM mpshook_migrations ORDER BY version")
+        // `additive` through to_jsonb: a table made by an older build has no such column.
+        let rows = try await connection.query("""
+            SELECT version, name, checksum, coalesce((to_jsonb(m) ->> 'additive')::boolean, false)
+            FROM mpshook_migrations m ORDER BY version
+            """)
         var applied: [Int] = []
+        var ahead: [String] = []
         let local = Dictionary(migrations.map { ($0.version, $0) }, uniquingKeysWith: { first, _ in first })
+        let newestKnown = migrations.last?.version ?? 0
         for row in rows {
-            let (version, name, checksum) = try row.decode((Int, String, String).self)
+            let (version, name, checksum, additive) = try row.decode((Int, String, String, Bool).self)
             guard let migration = local[version] else {
-                throw PostgresError(
-                    code: .migration,
-                    reason: "the database has migration \(name) that this build does not know; is this mpshook older than the database?"
-                )
+                guard additive, version > newestKnown else {
+                    throw PostgresError(
+                        code: .migration,
+                        reason: "the database has migration \(name) that this build does not know and that is not additive; is this mpshook older than the database?"
+                    )
+                }
+                ahead.append(name)
+                continue
             }
             guard migration.checksum == checksum else {
                 throw PostgresError(
@@ -180,6 +208,12 @@ public struct Migrator: Sendable {
                 reason: "migration \(stray.name).sql is older than the newest applied one (\(newest)) but was never applied; renumber it after \(newest)"
             )
         }
-        return MigrationStatus(applied: applied, pending: pending)
+        if !ahead.isEmpty, let first = pending.first {
+            throw PostgresError(
+                code: .migration,
+                reason: "migration \(first.name).sql was never applied, but the database already has newer ones (\(ahead.joined(separator: ", "))); upgrade this mpshook"
+            )
+        }
+        return MigrationStatus(applied: applied, pending: pending, ahead: ahead)
     }
 }

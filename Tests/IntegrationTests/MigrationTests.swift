@@ -1,3 +1,4 @@
+import App
 import Foundation
 import Logging
 import Postgres
@@ -68,6 +69,106 @@ struct MigrationTests {
                 let error = await #expect(throws: PostgresError.self) { _ = try await older.status(client) }
                 #expect(error?.reason.contains("0002_b") == true)
             }
+        }
+    }
+
+    /// During a rolling upgrade the newer build migrates first; the older build's replicas keep
+    /// working on a database ahead of them by additive migrations only.
+    @Test func aDatabaseAheadByAdditiveMigrationsIsCurrentForTheOlderBuild() async throws {
+        let newer = try Migrator([
+            Migration(version: 1, name: "0001_a", sql: "CREATE TABLE a (x int);"),
+            Migration(version: 2, name: "0002_b", sql: "\(Migration.additiveMarker)\n-- a column\nALTER TABLE a ADD COLUMN y int;"),
+            Migration(version: 3, name: "0003_c", sql: "-- an index\n\(Migration.additiveMarker)\nCREATE INDEX a_y ON a (y);"),
+        ])
+        let older = try Migrator([Migration(version: 1, name: "0001_a", sql: "CREATE TABLE a (x int);")])
+        #expect(newer.migrations.map(\.isAdditive) == [false, true, true])
+        try await TestDatabase.withFreshDatabase { url in
+            try await TestDatabase.withClient(url: url) { client in
+                try await newer.migrate(client, logger: logger)
+                let status = try await older.status(client)
+                #expect(status.isCurrent && status.applied == [1] && status.ahead == ["0002_b", "0003_c"])
+                #expect(try await older.migrate(client, logger: logger).isEmpty)
+                let recorded = try await client.query("SELECT additive FROM mpshook_migrations ORDER BY version").map { try $0.decode(Bool.self, at: 0) }
+                #expect(recorded == [false, true, true])
+            }
+        }
+    }
+
+    @Test func aDatabaseAheadByAMigrationThatIsNotAdditiveIsRefused() async throws {
+        let newer = try Migrator([
+            Migration(version: 1, name: "0001_a", sql: "CREATE TABLE a (x int);"),
+            Migration(version: 2, name: "0002_b", sql: "\(Migration.additiveMarker)\nALTER TABLE a ADD COLUMN y int;"),
+            // The marker must be in the leading comment block: after a statement it is only a comment.
+            Migration(version: 3, name: "0003_c", sql: "ALTER TABLE a DROP COLUMN x;\n\(Migration.additiveMarker)"),
+        ])
+        let older = try Migrator([Migration(version: 1, name: "0001_a", sql: "CREATE TABLE a (x int);")])
+        #expect(newer.migrations.map(\.isAdditive) == [false, true, false])
+        try await TestDatabase.withFreshDatabase { url in
+            try await TestDatabase.withClient(url: url) { client in
+                try await newer.migrate(client, logger: logger)
+                let error = await #expect(throws: PostgresError.self) { _ = try await older.status(client) }
+                #expect(error?.reason.contains("0003_c that this build does not know and that is not additive") == true)
+            }
+        }
+    }
+
+    /// Marking an applied migration additive afterwards is not changing it: the marker line is
+    /// left out of the checksum (every repository migration from 0002 on was marked so).
+    @Test func markingAnAppliedMigrationAdditiveKeepsItsChecksum() async throws {
+        let plain = Migration(version: 1, name: "0001_a", sql: "-- a table\nCREATE TABLE a (x int);\n")
+        let marked = Migration(version: 1, name: "0001_a", sql: "\(Migration.additiveMarker)\n-- a table\nCREATE TABLE a (x int);\n")
+        #expect(plain.checksum == marked.checksum && !plain.isAdditive && marked.isAdditive)
+        #expect(Migration(version: 1, name: "0001_a", sql: "-- a table\nCREATE TABLE a (x bigint);\n").checksum != plain.checksum)
+        try await TestDatabase.withFreshDatabase { url in
+            try await TestDatabase.withClient(url: url) { client in
+                try await Migrator([plain]).migrate(client, logger: logger)
+                #expect(try await Migrator([marked]).status(client).isCurrent)
+            }
+        }
+    }
+
+    /// A database migrated by a build from before the `additive` column: read as not additive,
+    /// and the column is added by the next migration run.
+    @Test func aMigrationsTableWithoutTheAdditiveColumnStillReadsAndGainsIt() async throws {
+        let first = Migration(version: 1, name: "0001_a", sql: "CREATE TABLE a (x int);")
+        let second = Migration(version: 2, name: "0002_b", sql: "\(Migration.additiveMarker)\nALTER TABLE a ADD COLUMN y int;")
+        try await TestDatabase.withFreshDatabase { url in
+            try await TestDatabase.withClient(url: url) { client in
+                _ = try await client.query("""
+                    CREATE TABLE mpshook_migrations (version integer PRIMARY KEY, name text NOT NULL, checksum text NOT NULL,
+                        applied_at timestamptz NOT NULL DEFAULT now(), duration_ms integer NOT NULL)
+                    """)
+                _ = try await client.query("CREATE TABLE a (x int)")
+                _ = try await client.query("INSERT INTO mpshook_migrations (version, name, checksum, duration_ms) VALUES (1, '0001_a', \(first.checksum), 1)")
+                #expect(try await Migrator([first]).status(client).isCurrent)
+                // Unknown to a build without it, and not known to be additive: refused.
+                await #expect(throws: PostgresError.self) { _ = try await Migrator([]).status(client) }
+                #expect(try await Migrator([first, second]).migrate(client, logger: logger).map(\.name) == ["0002_b"])
+                let recorded = try await client.query("SELECT additive FROM mpshook_migrations ORDER BY version").map { try $0.decode(Bool.self, at: 0) }
+                #expect(recorded == [false, true])
+            }
+        }
+    }
+
+    /// The repository's build stays ready on a database a newer build took one additive
+    /// migration further; one it took a step that is not additive makes it not ready.
+    @Test func aReplicaOfTheOlderBuildStaysReadyWhileTheDatabaseIsAheadByAnAdditiveMigration() async throws {
+        let repository = try Migrator.load(directory: TestDatabase.repositoryRoot.appendingPathComponent("migrations").path)
+        let next = (repository.migrations.last?.version ?? 0) + 1
+        let additive = Migration(version: next, name: "\(next)_later", sql: "\(Migration.additiveMarker)\nCREATE TABLE later (x int);")
+        try await TestDatabase.withMigratedDatabase { client in
+            try await Migrator(repository.migrations + [additive]).migrate(client, logger: logger)
+            let readiness = DatabaseReadiness(client: client, migrator: repository, interval: .seconds(1), logger: logger)
+            await readiness.check()
+            #expect(readiness.state == .ready)
+            let breaking = Migration(version: next + 1, name: "\(next + 1)_breaking", sql: "ALTER TABLE later DROP COLUMN x;")
+            try await Migrator(repository.migrations + [additive, breaking]).migrate(client, logger: logger)
+            await readiness.check()
+            guard case .notReady(let reason) = readiness.state else {
+                Issue.record("ready on a database ahead by a migration that is not additive")
+                return
+            }
+            #expect(reason.contains("\(next + 1)_breaking"))
         }
     }
 
