@@ -267,11 +267,28 @@ def check_compose(compose_path, schema_path, binary, dockerfile, root):
                         problem(f"{env_file}:{number}: {key} is not a key mpshook knows (service {name})")
         if runs_mpshook:
             environment = service.get("environment") or {}
-            keys = environment.keys() if isinstance(environment, dict) else [e.split("=", 1)[0] for e in environment]
-            for key in keys:
+            if not isinstance(environment, dict):
+                environment = dict(e.split("=", 1) if "=" in e else (e, "") for e in environment)
+            for key in environment:
                 if key not in known:
                     problem(f"{compose_path}: service {name}: environment {key} is not a key mpshook knows")
-            print(f"  ok   service {name}: env keys checked")
+            # The values too: the service's whole environment, as `mpshook config check --strict`
+            # reads it (secrets are redacted in its output; only its verdict is used).
+            lines = []
+            for env_file in env_files:
+                if os.path.exists(resolve(env_file)):
+                    with open(resolve(env_file)) as file:
+                        lines.append(file.read())
+            lines += [f"{key}={value}" for key, value in environment.items()]
+            with tempfile.NamedTemporaryFile("w", suffix=".env", delete=False) as merged:
+                merged.write("\n".join(lines) + "\n")
+            result = run([binary, "config", "check", "--strict", "--config", merged.name], env={"PATH": os.environ.get("PATH", "")})
+            os.unlink(merged.name)
+            if result.returncode != 0:
+                errors = [line.strip() for line in result.stderr.splitlines() if line.strip()]
+                problem(f"{compose_path}: service {name}: mpshook config check --strict refuses its environment: {' | '.join(errors)[:600]}")
+            else:
+                print(f"  ok   service {name}: env keys known, mpshook config check --strict passes")
 
     # The image's own defaults.
     for _, word, rest in dockerfile_instructions(dockerfile):

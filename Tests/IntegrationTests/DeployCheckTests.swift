@@ -96,6 +96,22 @@ struct DeployCheckTests {
         #expect(run.output.contains("valid against the compose-spec schema"))
     }
 
+    @Test func aComposeValueMpshookRefusesIsRefused() async throws {
+        let file = try Self.scratchFile("compose.yaml", """
+            services:
+              mpshook:
+                image: mpshook:local
+                environment:
+                  MPSHOOK_HTTP_PORT: "99999"
+            """)
+        defer { try? FileManager.default.removeItem(at: file.deletingLastPathComponent()) }
+
+        let run = try await Self.check(["--only", "compose", "--compose", file.path])
+        #expect(run.status == 1)
+        #expect(run.output.contains("service mpshook: mpshook config check --strict refuses its environment"), "\(run.output)")
+        #expect(run.output.contains("MPSHOOK_HTTP_PORT: expected an integer between 0 and 65535"))
+    }
+
     @Test func aComposeFileOutsideTheSchemaIsRefused() async throws {
         let file = try Self.scratchFile("compose.yaml", """
             services:
