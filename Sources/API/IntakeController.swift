@@ -7,6 +7,7 @@ import MPS
 import NIOCore
 public import Store
 public import Intake
+import Workflows
 
 /// The NotifyUrl door: checks each MPS callback (size, UTF-8 JSON, the URL token for the step
 /// named in `SessionContext`, then `Sign` and expiry when a NotifyKey is set), stores it raw
@@ -15,7 +16,7 @@ public import Intake
 /// Answers: 200 stored or duplicate; 400 malformed (problem+json); 401 bare when a check fails
 /// (the reason goes to metrics, never to the caller or a log line with the token); 413 too
 /// large; 503 when the database did not commit in time (MPS retries).
-public struct IntakeController<Context: RequestContext>: Sendable {
+public struct IntakeController<Context: RemoteAddressRequestContext>: Sendable {
     /// Where a checked notification goes before it is answered.
     public enum Storage: Sendable {
         /// The product: a shared batch per commit (``GroupCommitter``).
@@ -28,6 +29,8 @@ public struct IntakeController<Context: RequestContext>: Sendable {
 
     let configuration: IntakeConfiguration
     let storage: Storage
+    /// Who sent a callback: the peer, or the client a trusted proxy forwarded it for.
+    private let clientAddress: ClientAddressRule
     /// One "answered 503" line per 5 s at most: an outage must not flood the logs.
     private let unavailableLog = LogThrottle(interval: .seconds(5))
 
@@ -38,6 +41,7 @@ public struct IntakeController<Context: RequestContext>: Sendable {
     public init(configuration: IntakeConfiguration, storage: Storage) {
         self.configuration = configuration
         self.storage = storage
+        self.clientAddress = configuration.clientAddress
     }
 
     /// Mounts `POST` at `path` (default `/mps/notify`).
@@ -90,7 +94,7 @@ public struct IntakeController<Context: RequestContext>: Sendable {
             eventType: envelope.eventType,
             body: body,
             headers: Self.safeHeaders(request.headers, token: token),
-            sourceAddress: Self.sourceAddress(request.headers, header: configuration.forwardedForHeader),
+            sourceAddress: clientAddress.client(request.headers, peer: context.remoteAddress)?.description,
             receivedAt: Date()
         )
         do {
@@ -163,13 +167,6 @@ public struct IntakeController<Context: RequestContext>: Sendable {
             }
         }
         json += "\""
-    }
-
-    /// The first address in the trusted proxy's forwarding header, if any.
-    static func sourceAddress(_ headers: HTTPFields, header: String) -> String? {
-        guard let value = headers.first(where: { $0.name.canonicalName == header })?.value else { return nil }
-        let first = value.split(separator: ",").first.map { String($0).trimmingCharacters(in: .whitespaces) } ?? ""
-        return first.isEmpty ? nil : String(first.prefix(100))
     }
 
     static func describe(_ error: any Error) -> String {

@@ -12,6 +12,7 @@ import NIOCore
 import Postgres
 import Store
 import Testing
+import Workflows
 
 /// The NotifyUrl door against a real PostgreSQL, driven in-process.
 @Suite(.enabled(if: TestDatabase.isEnabled, TestDatabase.skipReason))
@@ -33,7 +34,8 @@ struct IntakeIntegrationTests {
 
     /// Runs `body` with the door mounted on a router over a migrated database (or `databaseURL`).
     func withDoor(
-        databaseURL: String? = nil, storeTimeout: Duration = .seconds(5),
+        databaseURL: String? = nil, storeTimeout: Duration = .seconds(5), testing: TestingSetup = .router,
+        trustedProxies: TrustedProxies = .none,
         _ body: @escaping @Sendable (any TestClientProtocol, PostgresClient?) async throws -> Void
     ) async throws {
         let run: (String, Bool) async throws -> Void = { url, migrated in
@@ -45,7 +47,7 @@ struct IntakeIntegrationTests {
                 let committer = GroupCommitter(client: client, logger: Self.quiet)
                 let configuration = IntakeConfiguration(
                     tokens: Self.tokens, verifier: NotificationVerifier(notifyKey: Self.notifyKey),
-                    maximumBodySize: 64 * 1024, storeTimeout: storeTimeout
+                    maximumBodySize: 64 * 1024, storeTimeout: storeTimeout, trustedProxies: trustedProxies
                 )
                 let router = Router(context: APIRequestContext.self)
                 router.addRoutes(IntakeController<APIRequestContext>(configuration: configuration, committer: committer).endpoints())
@@ -53,7 +55,7 @@ struct IntakeIntegrationTests {
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask { try await committer.run() }
                     do {
-                        try await app.test(.router) { http in try await body(http, migrated ? nil : client) }
+                        try await app.test(testing) { http in try await body(http, migrated ? nil : client) }
                     } catch {
                         group.cancelAll()
                         throw error
@@ -103,8 +105,40 @@ struct IntakeIntegrationTests {
             #expect(eventType == "BatchTask")
             #expect(storedBody == body)
             #expect(!storedHeaders.contains(token))
-            #expect(source == "203.0.113.9")
+            // In-process there is no peer to trust, so the forwarding header is not believed.
+            #expect(source == nil)
             #expect(outcome == "pending")
+        }
+    }
+
+    /// A forwarding header from a peer that is not a configured proxy is the caller's own say:
+    /// the stored address is the TCP peer's (here the test client's loopback address).
+    @Test func aForwardedForHeaderFromAnUntrustedPeerIsNotBelieved() async throws {
+        try await withDoor(testing: .live) { http, client in
+            let correlation = CorrelationId()
+            var headers = HTTPFields()
+            headers[HTTPField.Name("X-Forwarded-For")!] = "198.51.100.7"
+            let response = try await Self.post(
+                http, token: Self.tokens.token(for: correlation), body: Self.body(context: correlation.sessionContext), headers: headers
+            )
+            #expect(response.status == .ok)
+            let rows = try await #require(client).query("SELECT source_address FROM notifications")
+            #expect(try rows.map { try $0.decode(String?.self, at: 0) } == ["127.0.0.1"])
+        }
+    }
+
+    /// From a configured proxy, the header is believed: the right-most hop that is not a proxy's.
+    @Test func aTrustedProxysForwardedForHeaderGivesTheClientAddress() async throws {
+        try await withDoor(testing: .live, trustedProxies: try TrustedProxies(parsing: "127.0.0.0/8, 10.0.0.0/8")) { http, client in
+            let correlation = CorrelationId()
+            var headers = HTTPFields()
+            headers[HTTPField.Name("X-Forwarded-For")!] = "192.0.2.1, 203.0.113.9, 10.0.0.2"
+            let response = try await Self.post(
+                http, token: Self.tokens.token(for: correlation), body: Self.body(context: correlation.sessionContext), headers: headers
+            )
+            #expect(response.status == .ok)
+            let rows = try await #require(client).query("SELECT source_address FROM notifications")
+            #expect(try rows.map { try $0.decode(String?.self, at: 0) } == ["203.0.113.9"])
         }
     }
 
