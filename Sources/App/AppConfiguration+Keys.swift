@@ -286,7 +286,7 @@ enum ConfigurationKeys {
     // MARK: Reconciler
 
     static let reconciler = ConfigurationKey.boolean(
-        "mpshook.reconciler", default: true,
+        "mpshook.reconciler", default: true, shown: ("on", "off"),
         help: "take part in the reconciler (one replica leads): polls DescribeBatchTaskDetail for steps whose callback has not come, "
             + "marks steps lost (needs MPS credentials)"
     )
@@ -351,9 +351,9 @@ enum ConfigurationKeys {
     /// Read from the environment only (a file cannot name itself).
     static let configFile = ConfigurationKey.optionalText(
         "mpshook.configFile", rule: "a file path",
-        help: "a YAML or JSON file of settings under their dotted keys (mpshook.database.poolSize; see `mpshook config keys --dotted`), "
-            + "or an environment file (*.env) of these variables; the environment wins over it (`mpshook config check` shows which "
-            + "applied)"
+        help: "a YAML or JSON file (*.yaml, *.yml, *.json) of settings under their dotted keys (mpshook.database.poolSize; see "
+            + "`mpshook config keys --dotted`), or any other name: an environment file of these variables; the environment wins over "
+            + "it (`mpshook config check` shows which applied)"
     )
 
     /// Every setting, in the order `--help`, `config check` and env.example list them.

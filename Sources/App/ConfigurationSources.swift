@@ -8,8 +8,9 @@ import Yams
 ///
 /// The file is YAML or JSON (JSON is read as the YAML it also is, so `10` and `"10"` are the same
 /// value), with settings under their dotted keys nested (`mpshook: {database: {poolSize: 10}}`),
-/// or, when its name ends in `.env`, an environment file of the variables themselves (the form
-/// systemd's `EnvironmentFile=` and compose's `env_file` read). Secrets are marked as such in every
+/// when its name ends in `.yaml`, `.yml` or `.json`; any other file is an environment file of the
+/// variables themselves (`deploy/env.example`, the form systemd's `EnvironmentFile=` and compose's
+/// `env_file` read). Secrets are marked as such in every
 /// provider, so swift-configuration's own access log (`CONFIG_ACCESS_LOG_FILE`) redacts them.
 public struct ConfigurationSources: Sendable {
     /// Where a setting's value came from.
@@ -58,7 +59,7 @@ public struct ConfigurationSources: Sendable {
         }
         do {
             let text = try String(contentsOfFile: path, encoding: .utf8)
-            if path.hasSuffix(".env") {
+            if !Self.isYAMLOrJSON(path) {
                 sources = ConfigurationSources(
                     sources, file: path,
                     provider: try await EnvironmentVariablesProvider(
@@ -120,6 +121,11 @@ public struct ConfigurationSources: Sendable {
         return fromEnvironment.sorted() + fromFile.sorted()
     }
 
+    private static func isYAMLOrJSON(_ path: String) -> Bool {
+        let name = path.lowercased()
+        return name.hasSuffix(".yaml") || name.hasSuffix(".yml") || name.hasSuffix(".json")
+    }
+
     /// A file's error without the file's text: Yams quotes the offending line, which may hold a secret.
     private static func describe(_ error: any Error) -> String {
         guard let error = error as? YamlError else { return "\(error)" }
@@ -137,14 +143,15 @@ public struct ConfigurationSources: Sendable {
         Set(AppConfiguration.settings.filter(\.isSecret).map(\.environmentName))
     }
 
-    /// The variable names an environment file sets (`NAME=value`, `export NAME=value`).
+    /// The names an environment file sets, split as swift-configuration's parser splits them
+    /// (`NAME=value` lines, `#` comments; no `export`, no quotes), so that a line it would not
+    /// read as intended (`export NAME=…`) shows up as an unknown name.
     private static func environmentFileNames(_ text: String) -> [String] {
-        text.split(whereSeparator: \.isNewline).compactMap { line in
-            var line = line.trimmingCharacters(in: .whitespaces)
-            guard !line.isEmpty, !line.hasPrefix("#"), let equals = line.firstIndex(of: "=") else { return nil }
-            line = String(line[..<equals]).trimmingCharacters(in: .whitespaces)
-            if line.hasPrefix("export ") { line = String(line.dropFirst("export ".count)).trimmingCharacters(in: .whitespaces) }
-            return line
+        text.split(separator: "\n").compactMap { line in
+            let parts = line.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            let name = parts[0].trimmingCharacters(in: .whitespaces)
+            guard parts.count == 2, !name.isEmpty, !name.hasPrefix("#") else { return nil }
+            return name
         }
     }
 
