@@ -1,0 +1,32 @@
+/// What retention prunes and how often (`MPSHOOK_RETENTION*`). Off unless turned on: pruning
+/// cannot be undone, so an upgrade never starts dropping a month of raw bodies by itself.
+public struct RetentionConfiguration: Sendable, Equatable {
+    /// Whether this replica prunes (`MPSHOOK_RETENTION`); every replica may, one at a time.
+    public var enabled: Bool
+    /// Notifications received longer ago than this lose their raw body and headers
+    /// (`MPSHOOK_RETENTION_AGE`), unless their job still runs or they still need them.
+    public var age: Duration
+    /// MPS call records (`attempts`) started longer ago than this are deleted
+    /// (`MPSHOOK_RETENTION_ATTEMPTS_AGE`); nil keeps them. Off by default: a call record holds no
+    /// raw payload, only what was parsed (about a hundred bytes), and deleting it removes its
+    /// call error from `GET /v1/stats` for the window it fell in.
+    public var attemptsAge: Duration?
+    /// Rows per statement (`MPSHOOK_RETENTION_BATCH`): each batch is its own short transaction.
+    public var batchSize: Int
+    /// The wait between two batches, so the door and the applier get the database in between.
+    public var pause: Duration
+    /// How often a pass starts (`MPSHOOK_RETENTION_INTERVAL`).
+    public var interval: Duration
+
+    public init(
+        enabled: Bool = false, age: Duration = .seconds(30 * 86_400), attemptsAge: Duration? = nil, batchSize: Int = 1000,
+        pause: Duration = .milliseconds(100), interval: Duration = .seconds(600)
+    ) {
+        self.enabled = enabled
+        self.age = max(.zero, age)
+        self.attemptsAge = attemptsAge.map { max(.zero, $0) }
+        self.batchSize = min(max(1, batchSize), 100_000)
+        self.pause = max(.zero, pause)
+        self.interval = max(.milliseconds(10), interval)
+    }
+}

@@ -1,0 +1,197 @@
+import App
+import Correlation
+import Foundation
+import Hashing
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Intake
+import Logging
+import Postgres
+import Store
+import Synchronization
+import Testing
+
+/// Retention (``Retention``, ``RetentionStore``) against a real PostgreSQL: what a pass prunes
+/// and what it must leave whole, the stats it must leave exact, and intake running meanwhile.
+@Suite(.enabled(if: TestDatabase.isEnabled, TestDatabase.skipReason))
+struct RetentionTests {
+    static let quiet = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+    static let day: TimeInterval = 86_400
+
+    /// A job in `state` with one step (one input) that MPS accepted.
+    static func job(_ client: PostgresClient, state: String) async throws -> (correlation: CorrelationId, jobId: UUID, stepId: UUID) {
+        let created = try await TestDatabase.createStep(client)
+        _ = try await client.query("UPDATE steps SET state = 'submitted', task_id = \("t-" + UUID().uuidString) WHERE id = \(created.stepId)")
+        _ = try await client.query("UPDATE jobs SET state = \(state) WHERE id = \(created.jobId)")
+        return created
+    }
+
+    struct Stored: Equatable {
+        var body: String
+        var headers: String
+        var outcome: String
+        var correlation: UUID?
+        var receivedAt: Date
+        var prunedAt: Date?
+    }
+
+    static func insert(_ client: PostgresClient, correlation: UUID?, outcome: String, received: Date) async throws -> Int64 {
+        let body = #"{"EventType":"BatchTask","Marker":"\#(UUID().uuidString)"}"#
+        return try await client.query("""
+            INSERT INTO notifications (content_hash, correlation_id, event_type, body, headers, source_address, received_at, outcome)
+            VALUES (\(PostgresBytes(SHA256.hash(Array(body.utf8)))), \(correlation), 'BatchTask', \(body),
+                '{"user-agent":"MPS","content-type":"application/json"}'::jsonb, '203.0.113.9', \(received), \(outcome))
+            RETURNING id
+            """)[0].decode(Int64.self, at: 0)
+    }
+
+    static func stored(_ client: PostgresClient) async throws -> [Int64: Stored] {
+        var rows: [Int64: Stored] = [:]
+        for row in try await client.query("SELECT id, body, headers::text, outcome, correlation_id, received_at, pruned_at FROM notifications") {
+            let (id, body, headers, outcome, correlation, received, pruned) = try row.decode((Int64, String, String, String, UUID?, Date, Date?).self)
+            rows[id] = Stored(body: body, headers: headers, outcome: outcome, correlation: correlation, receivedAt: received, prunedAt: pruned)
+        }
+        return rows
+    }
+
+    static func attempt(_ client: PostgresClient, stepId: UUID?, started: Date, errorCode: String? = "InternalError") async throws -> Int64 {
+        try await client.query("""
+            INSERT INTO attempts (step_id, action, error_code, error_class, http_status, latency_ms, started_at)
+            VALUES (\(stepId), 'BatchProcessMedia', \(errorCode), \(errorCode == nil ? nil : "retryable"), 200, 12, \(started))
+            RETURNING id
+            """)[0].decode(Int64.self, at: 0)
+    }
+
+    static func attemptIds(_ client: PostgresClient) async throws -> Set<Int64> {
+        Set(try await client.query("SELECT id FROM attempts").map { try $0.decode(Int64.self, at: 0) })
+    }
+
+    static func retention(_ client: PostgresClient, age: Duration = .seconds(30 * 86_400), attemptsAge: Duration? = nil, batchSize: Int = 2) -> Retention {
+        Retention(
+            client: client,
+            configuration: RetentionConfiguration(enabled: true, age: age, attemptsAge: attemptsAge, batchSize: batchSize, pause: .zero),
+            logger: quiet
+        )
+    }
+
+    /// Old notifications of finished jobs lose body and headers, keeping everything else; recent
+    /// ones, those of a running job, and pending, failed and orphan ones (which still need their
+    /// body) stay whole, whatever their age. Batches of 2 make the pass walk on past rows it
+    /// leaves. A second pass finds nothing.
+    @Test func aPassPrunesTheOldBodiesOfFinishedJobsAndNothingElse() async throws {
+        try await TestDatabase.withMigratedDatabase { client in
+            let now = Date()
+            let old = now.addingTimeInterval(-40 * Self.day)
+            let recent = now.addingTimeInterval(-1 * Self.day)
+            let finished = try await Self.job(client, state: "succeeded")
+            let cancelled = try await Self.job(client, state: "cancelled")
+            let running = try await Self.job(client, state: "running")
+
+            var expectPruned: Set<Int64> = []
+            var expectWhole: Set<Int64> = []
+            for offset in 0..<3 {
+                // Interleaved with rows that stay, so the walk passes some between batches.
+                expectPruned.insert(try await Self.insert(client, correlation: finished.correlation.uuid, outcome: "applied", received: old.addingTimeInterval(Double(offset))))
+                expectWhole.insert(try await Self.insert(client, correlation: running.correlation.uuid, outcome: "applied", received: old.addingTimeInterval(Double(offset) + 0.5)))
+            }
+            expectPruned.insert(try await Self.insert(client, correlation: finished.correlation.uuid, outcome: "unsupported", received: old))
+            expectPruned.insert(try await Self.insert(client, correlation: cancelled.correlation.uuid, outcome: "applied", received: old))
+            expectPruned.insert(try await Self.insert(client, correlation: nil, outcome: "unsupported", received: old))
+            expectWhole.insert(try await Self.insert(client, correlation: finished.correlation.uuid, outcome: "applied", received: recent))
+            expectWhole.insert(try await Self.insert(client, correlation: finished.correlation.uuid, outcome: "failed", received: old))
+            expectWhole.insert(try await Self.insert(client, correlation: finished.correlation.uuid, outcome: "pending", received: old))
+            expectWhole.insert(try await Self.insert(client, correlation: UUID(), outcome: "orphan", received: old))
+            expectWhole.insert(try await Self.insert(client, correlation: running.correlation.uuid, outcome: "unsupported", received: old))
+            let before = try await Self.stored(client)
+
+            let pass = try await Self.retention(client).pass(now: now)
+            #expect(pass == Retention.Pass(notifications: expectPruned.count, attempts: 0, yielded: false))
+
+            let after = try await Self.stored(client)
+            #expect(Set(after.keys) == Set(before.keys))
+            for id in expectPruned {
+                let (was, now) = (try #require(before[id]), try #require(after[id]))
+                #expect(now.body == "" && now.headers == "{}", "notification \(id) keeps its body or headers")
+                #expect(now.prunedAt != nil)
+                #expect(now.outcome == was.outcome && now.correlation == was.correlation && now.receivedAt == was.receivedAt)
+            }
+            for id in expectWhole {
+                #expect(after[id] == before[id], "notification \(id) (\(before[id]?.outcome ?? "?")) was changed")
+            }
+            #expect(try await Self.retention(client).pass(now: Date()) == Retention.Pass())
+        }
+    }
+
+    /// Call records are kept unless their own age is set; then the old ones of finished jobs
+    /// (and of no step) are deleted, those of a running job and recent ones kept.
+    @Test func oldCallRecordsAreDeletedOnlyWithTheirOwnAgeAndNeverOfARunningJob() async throws {
+        try await TestDatabase.withMigratedDatabase { client in
+            let now = Date()
+            let old = now.addingTimeInterval(-40 * Self.day)
+            let finished = try await Self.job(client, state: "failed")
+            let running = try await Self.job(client, state: "running")
+            var kept: Set<Int64> = []
+            var deleted: Set<Int64> = []
+            for offset in 0..<3 {
+                deleted.insert(try await Self.attempt(client, stepId: finished.stepId, started: old.addingTimeInterval(Double(offset))))
+                kept.insert(try await Self.attempt(client, stepId: running.stepId, started: old.addingTimeInterval(Double(offset) + 0.5)))
+            }
+            deleted.insert(try await Self.attempt(client, stepId: nil, started: old, errorCode: nil))
+            kept.insert(try await Self.attempt(client, stepId: finished.stepId, started: now.addingTimeInterval(-Self.day)))
+
+            #expect(try await Self.retention(client).pass(now: now).attempts == 0)
+            #expect(try await Self.attemptIds(client) == kept.union(deleted))
+
+            let pass = try await Self.retention(client, attemptsAge: .seconds(30 * 86_400)).pass(now: now)
+            #expect(pass.attempts == deleted.count)
+            #expect(try await Self.attemptIds(client) == kept)
+        }
+    }
+
+    /// While another session holds the retention lock (another replica's batch), a pass does
+    /// nothing and says it yielded.
+    @Test func aPassYieldsToAnotherReplicaPruning() async throws {
+        try await TestDatabase.withMigratedDatabase { client in
+            let finished = try await Self.job(client, state: "succeeded")
+            let id = try await Self.insert(client, correlation: finished.correlation.uuid, outcome: "applied", received: Date(timeIntervalSinceNow: -40 * Self.day))
+            try await client.withTransaction { connection in
+                _ = try await connection.query("SELECT pg_advisory_xact_lock(\(RetentionStore.lockKey))")
+                #expect(try await Self.retention(client).pass(now: Date()) == Retention.Pass(notifications: 0, attempts: 0, yielded: true))
+            }
+            #expect(try await Self.stored(client)[id]?.prunedAt == nil)
+            #expect(try await Self.retention(client).pass(now: Date()).notifications == 1)
+        }
+    }
+
+    /// Pruning keeps migration 0012's counts exact: pruning a body changes no count (outcome and
+    /// time stay), and deleting a call record takes its count with it, so the kept counts equal
+    /// a recount of the tables after a pass, moved before and after.
+    @Test func theKeptCountsStillEqualARecountAfterPruning() async throws {
+        try await TestDatabase.withMigratedDatabase { client in
+            let now = Date()
+            var jobs: [(correlation: CorrelationId, jobId: UUID, stepId: UUID)] = []
+            for state in ["running", "succeeded", "failed", "cancelled", "partially_failed", "succeeded"] {
+                jobs.append(try await Self.job(client, state: state))
+            }
+            let outcomes = ["applied", "unsupported", "failed", "orphan", "pending"]
+            for index in 0..<60 {
+                let job = jobs[index % jobs.count]
+                let received = now.addingTimeInterval(-Double(index) * Self.day)
+                _ = try await Self.insert(client, correlation: index % 7 == 0 ? nil : job.correlation.uuid, outcome: outcomes[index % outcomes.count], received: received)
+                _ = try await Self.attempt(client, stepId: index % 5 == 0 ? nil : job.stepId, started: received, errorCode: index % 3 == 0 ? nil : "Code\(index % 4)")
+            }
+            let store = StatsRollupStore(client: client)
+            _ = try await store.move(limit: 7)
+            let notificationFacts = "SELECT count(*) FROM notifications r, stats_notification_facts(r.received_at, r.outcome) f"
+            let factsBefore = try await client.query(PostgresQuery(unsafeSQL: notificationFacts))[0].decode(Int.self, at: 0)
+
+            let pass = try await Self.retention(client, attemptsAge: .seconds(30 * 86_400), batchSize: 3).pass(now: now)
+            #expect(pass.notifications > 0 && pass.attempts > 0)
+            #expect(try await client.query(PostgresQuery(unsafeSQL: notificationFacts))[0].decode(Int.self, at: 0) == factsBefore)
+            try await StatsRollupTests.expectKeptEqualsRecount(client, "after pruning")
+            while try await store.move(limit: 5) > 0 {}
+            try await StatsRollupTests.expectKeptEqualsRecount(client, "after pruning and moving")
+        }
+    }
+}
