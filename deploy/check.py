@@ -297,7 +297,41 @@ def check_compose(compose_path, schema_path, binary, dockerfile, root):
                 key = assignment.split("=", 1)[0]
                 if key not in known:
                     problem(f"{dockerfile}: ENV {key} is not a key mpshook knows")
-    shutil.rmtree(generated, ignore_errors=True)
+
+    # nginx: deploy/nginx/mpshook.conf with the trial's replicas.conf and site.conf and a
+    # certificate as setup.sh makes one, through `nginx -t` (Debian's nginx; the replicas' names
+    # become 127.0.0.1, since nginx resolves them while loading).
+    nginx = shutil.which("nginx") or ("/usr/sbin/nginx" if os.path.exists("/usr/sbin/nginx") else None)
+    site_conf = os.path.join(base, "nginx", "mpshook.conf")
+    trial = os.path.join(base, "compose", "nginx")
+    if nginx is None:
+        problem("nginx is not installed")
+    elif os.path.exists(site_conf) and os.path.isdir(trial):
+        folder = tempfile.mkdtemp()
+        try:
+            for sub in ("conf.d", "mpshook", "tls"):
+                os.makedirs(os.path.join(folder, sub))
+            shutil.copy(site_conf, os.path.join(folder, "conf.d", "mpshook.conf"))
+            with open(os.path.join(trial, "replicas.conf")) as file:
+                replicas = re.sub(r"server\s+[A-Za-z0-9_.-]+:(\d+)", r"server 127.0.0.1:\1", file.read())
+            with open(os.path.join(folder, "mpshook", "replicas.conf"), "w") as file:
+                file.write(replicas)
+            with open(os.path.join(trial, "site.conf")) as file:
+                site = file.read().replace("/etc/nginx/tls", os.path.join(folder, "tls"))
+            with open(os.path.join(folder, "mpshook", "site.conf"), "w") as file:
+                file.write(site)
+            for name in ("cert.pem", "key.pem"):
+                shutil.copy(os.path.join(generated, "tls", name), os.path.join(folder, "tls", name))
+            with open(os.path.join(folder, "nginx.conf"), "w") as file:
+                file.write(f"pid {folder}/nginx.pid;\nerror_log {folder}/error.log;\nevents {{}}\n"
+                           f"http {{\n    include /etc/nginx/mime.types;\n    include {folder}/conf.d/*.conf;\n}}\n")
+            result = run([nginx, "-t", "-q", "-p", folder, "-c", os.path.join(folder, "nginx.conf")])
+            if result.returncode != 0:
+                problem(f"nginx -t of deploy/nginx/mpshook.conf with deploy/compose/nginx/: {(result.stdout + result.stderr).strip()}")
+            else:
+                print("  ok   nginx -t: deploy/nginx/mpshook.conf with the trial's replicas.conf and site.conf")
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
 
     # Prometheus: the scrape config with the rules it loads, as the compose file mounts them.
     promtool = shutil.which("promtool")
@@ -315,6 +349,7 @@ def check_compose(compose_path, schema_path, binary, dockerfile, root):
             problem(f"promtool check config {config}: {(result.stdout + result.stderr).strip()}")
         else:
             print(f"  ok   promtool check config {os.path.relpath(config, root)} (with deploy/prometheus/alerts.yml)")
+    shutil.rmtree(generated, ignore_errors=True)
 
 
 # ---------------------------------------------------------------------------------------------

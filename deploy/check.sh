@@ -4,8 +4,9 @@
 #            (each library mapped to its Debian package with dpkg -S)
 #   compose  deploy/compose.yaml against the compose-spec JSON schema; the env keys of its mpshook
 #            services (env files included) and the Dockerfile's ENV are keys the binary knows
-#            (`mpshook config keys`); every file it mounts exists; Prometheus's scrape config
-#            passes promtool
+#            (`mpshook config keys`) and each service's environment passes `mpshook config check
+#            --strict`; every file it mounts exists; nginx -t of deploy/nginx/mpshook.conf with the
+#            trial's includes; Prometheus's scrape config passes promtool check config
 #   systemd  deploy/systemd/mpshook.service with systemd-analyze verify, its exposure score with
 #            systemd-analyze security (offline) at most 2.0, its Environment= keys known
 # Installs what it needs (Debian packages; a virtualenv with jsonschema and PyYAML from PyPI; the
@@ -21,8 +22,8 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 state="$root/.local/deploy-check"
 mkdir -p "$state"
 
-# Debian packages: systemd-analyze, readelf, dpkg/apt-cache (always there), promtool, openssl.
-needed=(systemd binutils prometheus openssl)
+# Debian packages: systemd-analyze, readelf, promtool, nginx (only for nginx -t), openssl.
+needed=(systemd binutils prometheus nginx openssl)
 missing=()
 for package in "${needed[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
