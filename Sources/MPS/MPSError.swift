@@ -76,6 +76,10 @@ public struct MPSError: Error, Sendable, CustomStringConvertible {
         return best.errorClass
     }
 
+    /// Every code ``classify(_:)`` knows by name (the documented codes; the `prefix.*`
+    /// families aside): a bounded set, for metric labels.
+    public static var classifiedCodes: Set<String> { Set(exactClasses.keys) }
+
     /// Codes whose class is known exactly.
     static let exactClasses: [String: ErrorClass] = {
         var table: [String: ErrorClass] = [:]

@@ -20,6 +20,7 @@ public final class PostgresClient: Sendable, Service {
     private let cancelThread: NIOThreadPool
     private let logger: Logger
     private let state: Mutex<PoolBox>
+    private let observer: (any PostgresPoolObserver)?
 
     private struct PoolBox: ~Copyable {
         var machine: ConnectionPoolState<PostgresConnection, Int>
@@ -32,9 +33,14 @@ public final class PostgresClient: Sendable, Service {
     private typealias Grant = ConnectionPoolState<PostgresConnection, Int>.Grant
     private typealias Handover = ConnectionPoolState<PostgresConnection, Int>.Handover
 
-    public init(configuration: PostgresConfiguration, logger: Logger = Logger(label: "mpshook.postgres")) {
+    /// - Parameter observer: told of every checkout (how long it waited) and every checkout that
+    ///   timed out; the service's metrics, for instance.
+    public init(
+        configuration: PostgresConfiguration, logger: Logger = Logger(label: "mpshook.postgres"), observer: (any PostgresPoolObserver)? = nil
+    ) {
         self.configuration = configuration
         self.logger = logger
+        self.observer = observer
         self.threadPool = NIOThreadPool(numberOfThreads: configuration.maximumConnections + configuration.maximumListeners)
         self.threadPool.start()
         self.cancelThread = NIOThreadPool(numberOfThreads: 1)
@@ -159,6 +165,19 @@ public final class PostgresClient: Sendable, Service {
     private static let closedError = PostgresError(code: .poolClosed, reason: "the database client is shut down")
 
     func lease() async throws(PostgresError) -> PostgresConnection {
+        guard let observer else { return try await checkOut() }
+        let started = ContinuousClock.now
+        do {
+            let connection = try await checkOut()
+            observer.checkedOut(after: ContinuousClock.now - started)
+            return connection
+        } catch {
+            if error.code == .checkoutTimeout { observer.checkoutTimedOut() }
+            throw error
+        }
+    }
+
+    private func checkOut() async throws(PostgresError) -> PostgresConnection {
         let (id, action) = state.withLock { box in
             box.nextWaiter += 1
             let id = box.nextWaiter

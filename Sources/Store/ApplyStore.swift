@@ -7,6 +7,8 @@ public struct PendingNotification: Sendable, Equatable {
     public var correlationId: UUID?
     public var eventType: String
     public var body: String
+    /// How long ago the door stored it, on the database's clock (the applier's lag).
+    public var secondsSinceReceived: Double = 0
 }
 
 /// What became of one notification.
@@ -28,15 +30,15 @@ public struct ApplyStore: Sendable {
     /// with `id`, only that one.
     public func claimPending(limit: Int, id: Int64? = nil) async throws(PostgresError) -> [PendingNotification] {
         let rows = try await connection.query("""
-            SELECT id, correlation_id, event_type, body FROM notifications
+            SELECT id, correlation_id, event_type, body, extract(epoch FROM clock_timestamp() - received_at)::float8 FROM notifications
             WHERE outcome = 'pending' AND (\(id)::int8 IS NULL OR id = \(id))
             ORDER BY id
             LIMIT \(limit)
             FOR UPDATE SKIP LOCKED
             """)
         return try rows.map { row throws(PostgresError) in
-            let (id, correlationId, eventType, body) = try row.decode((Int64, UUID?, String, String).self)
-            return PendingNotification(id: id, correlationId: correlationId, eventType: eventType, body: body)
+            let (id, correlationId, eventType, body, age) = try row.decode((Int64, UUID?, String, String, Double).self)
+            return PendingNotification(id: id, correlationId: correlationId, eventType: eventType, body: body, secondsSinceReceived: age)
         }
     }
 

@@ -51,6 +51,9 @@ public struct LockedStep: Sendable {
     public var state: StepState
     /// In input order.
     public var outputs: [OutputRecord]
+    /// How long ago it was submitted, on the database's clock (nil when never submitted): the
+    /// callback latency when this report finishes it.
+    public var secondsSinceSubmitted: Double? = nil
 }
 
 /// The one completion path: every change to a step's outcome goes through ``complete(_:)``, on a
@@ -80,7 +83,7 @@ public struct CompletionStore: Sendable {
         if let correlationIds {
             guard !correlationIds.isEmpty else { return [] }
             rows = try await connection.query("""
-                SELECT id, job_id, correlation_id, state FROM steps
+                SELECT id, job_id, correlation_id, state, extract(epoch FROM clock_timestamp() - submitted_at)::float8 FROM steps
                 WHERE correlation_id = ANY(\(correlationIds)::uuid[])
                 ORDER BY id
                 FOR UPDATE
@@ -89,7 +92,7 @@ public struct CompletionStore: Sendable {
             let ids = ids ?? []
             guard !ids.isEmpty else { return [] }
             rows = try await connection.query("""
-                SELECT id, job_id, correlation_id, state FROM steps
+                SELECT id, job_id, correlation_id, state, extract(epoch FROM clock_timestamp() - submitted_at)::float8 FROM steps
                 WHERE id = ANY(\(ids)::uuid[])
                 ORDER BY id
                 FOR UPDATE
@@ -97,8 +100,10 @@ public struct CompletionStore: Sendable {
         }
         var steps: [LockedStep] = []
         for row in rows {
-            let (id, jobId, correlationId, state) = try row.decode((UUID, UUID, UUID, String).self)
-            steps.append(LockedStep(id: id, jobId: jobId, correlationId: correlationId, state: try Self.stepState(state), outputs: []))
+            let (id, jobId, correlationId, state, submitted) = try row.decode((UUID, UUID, UUID, String, Double?).self)
+            steps.append(LockedStep(
+                id: id, jobId: jobId, correlationId: correlationId, state: try Self.stepState(state), outputs: [], secondsSinceSubmitted: submitted
+            ))
         }
         let outputs = try await self.outputs(stepIds: steps.map(\.id))
         for index in steps.indices { steps[index].outputs = outputs[steps[index].id] ?? [] }
