@@ -54,18 +54,26 @@ public struct IntakeController<Context: RemoteAddressRequestContext>: Sendable {
     }
 
     func receive(_ request: Request, context: Context) async throws -> Response {
+        let started = ContinuousClock.now
+        let (response, answer) = await answer(request, context: context)
+        answer.record(since: started)
+        return response
+    }
+
+    /// The answer to one callback, and which of the door's answers it is (for the metrics).
+    private func answer(_ request: Request, context: Context) async -> (Response, IntakeMetrics.Answer) {
         if let declared = request.headers[.contentLength].flatMap(Int.init), declared > configuration.maximumBodySize {
-            return APIProblem.tooLarge(limit: configuration.maximumBodySize).response
+            return (APIProblem.tooLarge(limit: configuration.maximumBodySize).response, .rejected("too_large"))
         }
         let buffer: ByteBuffer
         do {
             buffer = try await request.body.collect(upTo: configuration.maximumBodySize)
         } catch {
-            return APIProblem.tooLarge(limit: configuration.maximumBodySize).response
+            return (APIProblem.tooLarge(limit: configuration.maximumBodySize).response, .rejected("too_large"))
         }
         let bytes = Array(buffer: buffer)
         guard let body = String(validating: bytes, as: UTF8.self) else {
-            return APIProblem(.badRequest, .invalidNotification, "the body is not valid UTF-8").response
+            return (APIProblem(.badRequest, .invalidNotification, "the body is not valid UTF-8").response, .rejected("not_utf8"))
         }
         // The strict read below refuses what PostgreSQL would (a raw or escaped NUL) and a BOM,
         // so one request never fails a whole batch.
@@ -75,17 +83,14 @@ public struct IntakeController<Context: RemoteAddressRequestContext>: Sendable {
         case .success(let read):
             (envelope, fingerprint) = read
         case .failure(let rejection):
-            IntakeMetrics.rejected(rejection.reason)
-            return APIProblem(.badRequest, .invalidNotification, rejection.description).response
+            return (APIProblem(.badRequest, .invalidNotification, rejection.description).response, .rejected(rejection.reason))
         }
         let correlation = CorrelationId(sessionContext: envelope.sessionContext)
         guard let token = request.uri.queryParameters.get("token"), configuration.tokens.verify(token, for: correlation) else {
-            IntakeMetrics.rejected("token")
-            return Response(status: .unauthorized)
+            return (Response(status: .unauthorized), .rejected("token"))
         }
         if case .failure(let rejection) = configuration.verifier.check(envelope, now: Int64(Date().timeIntervalSince1970)) {
-            IntakeMetrics.rejected(rejection.reason)
-            return Response(status: .unauthorized)
+            return (Response(status: .unauthorized), .rejected(rejection.reason))
         }
         let notification = IncomingNotification(
             contentHash: fingerprint,
@@ -99,16 +104,20 @@ public struct IntakeController<Context: RemoteAddressRequestContext>: Sendable {
         )
         do {
             let outcome = try await store(notification)
-            (outcome == .stored ? IntakeMetrics.stored : IntakeMetrics.duplicate).increment()
-            return Self.json(.ok, outcome == .stored ? #"{"status":"stored"}"# : #"{"status":"duplicate"}"#)
+            return (
+                Self.json(.ok, outcome == .stored ? #"{"status":"stored"}"# : #"{"status":"duplicate"}"#),
+                outcome == .stored ? .stored : .duplicate
+            )
         } catch {
-            IntakeMetrics.unavailable.increment()
             if let suppressed = unavailableLog.admit() {
                 context.logger.warning("notification not stored; answered 503", metadata: [
                     "error": "\(Self.describe(error))", "log.suppressed": "\(suppressed)",
                 ])
             }
-            return APIProblem(.serviceUnavailable, .unavailable, "the notification could not be stored now; retry", headers: [.retryAfter: "1"]).response
+            return (
+                APIProblem(.serviceUnavailable, .unavailable, "the notification could not be stored now; retry", headers: [.retryAfter: "1"]).response,
+                .unavailable
+            )
         }
     }
 
@@ -184,20 +193,71 @@ enum CredentialHeaders {
     static let names: Set<String> = ["authorization", "proxy-authorization", "cookie", "set-cookie", "x-tc-token"]
 }
 
-/// The door's counters, made once (on first use, after the metrics system is bootstrapped)
-/// rather than looked up per request.
-enum IntakeMetrics {
+/// The door's answers: counted by outcome (stored, duplicate, rejected by reason, 503) and
+/// timed (request received to answer ready) by outcome. Every series is made once, on first use
+/// (after the metrics system is bootstrapped), so a request only looks a counter up in a table
+/// built up front: no label string is made and no lock taken beyond the metric's own.
+public enum IntakeMetrics {
     static let stored = Counter(label: "mpshook_intake_stored_total", dimensions: [("outcome", "stored")])
     static let duplicate = Counter(label: "mpshook_intake_stored_total", dimensions: [("outcome", "duplicate")])
     static let unavailable = Counter(label: "mpshook_intake_unavailable_total")
-    /// One counter per reason: a failed token check, and every ``NotificationRejection/reasons``.
+    /// Every reason a callback is refused: too large, not UTF-8, a failed token check, and every
+    /// ``NotificationRejection/reasons``.
+    static let reasons = ["too_large", "not_utf8", "token"] + NotificationRejection.reasons
     static let rejections: [String: Counter] = Dictionary(
-        uniqueKeysWithValues: (["token"] + NotificationRejection.reasons).map { reason in
+        uniqueKeysWithValues: reasons.map { reason in
             (reason, Counter(label: "mpshook_intake_rejected_total", dimensions: [("reason", reason)]))
         }
     )
+    static let durations: [Answer.Kind: Metrics.Timer] = Dictionary(
+        uniqueKeysWithValues: Answer.Kind.allCases.map { kind in
+            (kind, Metrics.Timer(label: "mpshook_intake_duration_seconds", dimensions: [("outcome", kind.rawValue)], preferredDisplayUnit: .seconds))
+        }
+    )
 
-    static func rejected(_ reason: String) {
-        rejections[reason]?.increment()
+    /// From half a millisecond (an answer from memory) to the store timeout's range.
+    public static let durationBuckets: [String: [Duration]] = [
+        "mpshook_intake_duration_seconds": [
+            .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25),
+            .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .milliseconds(2500),
+            .seconds(5), .seconds(10),
+        ],
+    ]
+
+    /// Makes every series now, so each is scraped (at zero) before its first event.
+    public static func prepare() {
+        _ = (stored, duplicate, unavailable, rejections, durations)
+    }
+
+    /// One of the door's answers.
+    enum Answer {
+        case stored, duplicate, unavailable
+        /// Refused, with a reason from ``IntakeMetrics/reasons``.
+        case rejected(String)
+
+        /// The answer's `outcome` label on the latency histogram.
+        enum Kind: String, CaseIterable {
+            case stored, duplicate, rejected, unavailable
+        }
+
+        var kind: Kind {
+            switch self {
+            case .stored: .stored
+            case .duplicate: .duplicate
+            case .unavailable: .unavailable
+            case .rejected: .rejected
+            }
+        }
+
+        /// Counts the answer and times it from `started`.
+        func record(since started: ContinuousClock.Instant) {
+            switch self {
+            case .stored: IntakeMetrics.stored.increment()
+            case .duplicate: IntakeMetrics.duplicate.increment()
+            case .unavailable: IntakeMetrics.unavailable.increment()
+            case .rejected(let reason): IntakeMetrics.rejections[reason]?.increment()
+            }
+            IntakeMetrics.durations[kind]?.recordNanoseconds(Int64((ContinuousClock.now - started) / .nanoseconds(1)))
+        }
     }
 }

@@ -12,7 +12,8 @@ public import Store
 ///   `receivedSince`/`receivedUntil`. A duplicate delivery is not stored again (the door answers
 ///   it from the first), so no outcome names it.
 /// - `GET /v1/notifications/{id}`: a ``NotificationDocument`` with the body and the stored
-///   headers, secrets removed (``StoredSecrets``); `404` for an unknown or malformed id.
+///   headers, secrets removed (``StoredSecrets``), or, once retention pruned them, `prunedAt`
+///   instead; `404` for an unknown or malformed id.
 struct NotificationReadController: Sendable {
     static let list = PageList.notifications
     static let parameters: Set<String> = QueryReader.paging.union([
@@ -78,6 +79,8 @@ public struct NotificationDocument: Codable, Sendable, Equatable {
     public var headers: [String: String]?
     /// MPS's JSON body with every secret removed (``StoredSecrets``); a string when it is not JSON.
     public var body: JSONValue?
+    /// When retention dropped the body and headers (then both are absent).
+    public var prunedAt: Date?
 
     init(_ item: NotificationListItem) {
         id = item.id
@@ -98,7 +101,8 @@ public struct NotificationDocument: Codable, Sendable, Equatable {
         self.init(detail.notification)
         sessionContext = detail.sessionContext
         sourceAddress = detail.sourceAddress
-        headers = StoredSecrets.headers(detail.headers)
-        body = StoredSecrets.json(detail.body) ?? .string(StoredSecrets.text(detail.body))
+        headers = detail.headers.map(StoredSecrets.headers)
+        body = detail.body.map { StoredSecrets.json($0) ?? .string(StoredSecrets.text($0)) }
+        prunedAt = detail.prunedAt
     }
 }

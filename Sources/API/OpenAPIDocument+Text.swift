@@ -378,7 +378,7 @@ paths:
     get:
       tags: [notifications]
       operationId: getNotification
-      summary: A stored notification with its body and headers, secrets removed (scope read).
+      summary: A stored notification with its body and headers, secrets removed, or when they were pruned (scope read).
       parameters:
         - name: id
           in: path
@@ -1940,10 +1940,13 @@ components:
         applyAttempts:
           type: integer
     NotificationDetail:
+      description: |
+        A stored notification with its body and headers, or, once retention pruned them (an
+        applied or unsupported notification older than the configured age whose job is no
+        longer running), without them and with `prunedAt`: everything parsed from it stays.
       allOf:
         - $ref: "#/components/schemas/Notification"
         - type: object
-          required: [headers, body]
           properties:
             sessionContext:
               type: string
@@ -1952,13 +1955,27 @@ components:
               description: The client address as the trusted proxy reported it.
             headers:
               type: object
-              description: The request headers kept (lower-case names); never credentials, no URL query.
+              description: The request headers kept (lower-case names); never credentials, no URL query. Absent once pruned.
               additionalProperties:
                 type: string
             body:
               description: |
                 MPS's JSON body with secrets removed (`NotifyKey`, S3 keys and `Sign` shown as
                 `<redacted>`, every URL without its query); a string when it is not JSON.
+                Absent once pruned.
+            prunedAt:
+              type: string
+              format: date-time
+              description: When retention dropped the body and headers; absent while they are kept.
+        - oneOf:
+            - required: [headers, body]
+              not:
+                required: [prunedAt]
+            - required: [prunedAt]
+              not:
+                anyOf:
+                  - required: [headers]
+                  - required: [body]
     NotificationPage:
       type: object
       required: [items]

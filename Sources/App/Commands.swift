@@ -54,10 +54,9 @@ struct ServeCommand: AsyncParsableCommand {
         }
         // Before anything opens descriptors: the HTTP connection limit is sized from this.
         let descriptors = DescriptorLimit.raiseSoftToHard()
-        let registry = PrometheusCollectorRegistry()
-        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        let registry = ServiceMetrics.bootstrap()
         let migrator = try CommandSupport.loadMigrator(configuration)
-        let client = PostgresClient(configuration: configuration.database, logger: logger)
+        let client = PostgresClient(configuration: configuration.database, logger: logger, observer: PoolMetrics())
 
         do {
             let status = try await migrator.status(client)

@@ -110,12 +110,12 @@ public struct ConfigurationSources: Sendable {
     ///
     /// They are reported, not refused: an environment file shared by two versions during a rolling
     /// upgrade (or a downgrade) may name a setting only one of them knows, and refusing to start
-    /// over it would turn that into an outage. (`MPSHOOK_TEST_*` belong to the test suite.)
+    /// over it would turn that into an outage.
     public var unknownNames: [String] {
         let names = Set(AppConfiguration.settings.map(\.environmentName))
         let keys = Set(AppConfiguration.settings.map(\.key))
         let fromEnvironment = environment.keys.filter { name in
-            name.hasPrefix("MPSHOOK_") && !name.hasPrefix("MPSHOOK_TEST_") && !names.contains(name)
+            name.hasPrefix("MPSHOOK_") && !names.contains(name) && !Self.isScriptVariable(name)
         }
         let fromFile = fileKeys.filter { !names.contains($0) && !keys.contains($0) }.map { "\($0) (in \(filePath ?? "the file"))" }
         return fromEnvironment.sorted() + fromFile.sorted()
@@ -137,6 +137,13 @@ public struct ConfigurationSources: Sendable {
         default:
             return "not valid YAML"
         }
+    }
+
+    /// Variables of the repository's scripts, not of the binary: the test suite's and the demo's
+    /// (`MPSHOOK_TEST_*`, `MPSHOOK_SDK_*`, `MPSHOOK_DEMO_*`) and the API key the demo tells the
+    /// operator's shell to export for curl (`MPSHOOK_KEY`). Not typos, so not reported.
+    static func isScriptVariable(_ name: String) -> Bool {
+        name == "MPSHOOK_KEY" || ["MPSHOOK_TEST_", "MPSHOOK_SDK_", "MPSHOOK_DEMO_"].contains { name.hasPrefix($0) }
     }
 
     private static var secretEnvironmentNames: Set<String> {

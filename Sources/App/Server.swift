@@ -21,19 +21,30 @@ public enum Server {
         readiness: DatabaseReadiness, registry: PrometheusCollectorRegistry, intake: [(IntakeController<APIRequestContext>, String)] = [],
         api: RESTAPI? = nil
     ) -> Router<APIRequestContext> {
+        // The HTTP metrics make their series from the routes up front: built once without them
+        // to list the routes, then for real.
+        let listed = Router(context: APIRequestContext.self)
+        addEndpoints(to: listed, readiness: readiness, registry: registry, intake: intake, api: api)
         let router = Router(context: APIRequestContext.self)
         router.addMiddleware {
             RequestLogMiddleware()
-            MetricsMiddleware()
+            HTTPMetricsMiddleware(routes: listed.routes.map { ($0.path.description, $0.method) })
             ProblemMiddleware()
         }
+        addEndpoints(to: router, readiness: readiness, registry: registry, intake: intake, api: api)
+        return router
+    }
+
+    private static func addEndpoints(
+        to router: Router<APIRequestContext>, readiness: DatabaseReadiness, registry: PrometheusCollectorRegistry,
+        intake: [(IntakeController<APIRequestContext>, String)], api: RESTAPI?
+    ) {
         router.addRoutes(HealthController(readiness: readiness).endpoints)
         router.addRoutes(MetricsController(registry: registry).endpoints)
         for (controller, path) in intake {
             router.addRoutes(controller.endpoints(path: path))
         }
         api?.mount(on: router)
-        return router
     }
 
     /// The spine's services for `configuration`: with callback keys, the NotifyUrl door (its
@@ -190,7 +201,10 @@ public enum Server {
                 serverName: "mpshook",
                 availableConnectionsDelegate: connectionGuard.gate
             ),
-            services: [connectionGuard, client, readiness, listener, broadcaster, StatsRollup(client: client, logger: logger)] + spine.services,
+            services: [
+                connectionGuard, client, readiness, listener, broadcaster, StatsRollup(client: client, logger: logger),
+                WorkloadGauges(client: client, readiness: readiness, logger: logger),
+            ] + spine.services,
             onServerRunning: { channel in
                 await onServerRunning(channel.localAddress.map { "\($0)" } ?? "unknown")
             },

@@ -108,12 +108,12 @@ public final class Applier: Service, Sendable {
     @discardableResult
     public func applyBatch() async throws -> Int {
         do {
-            let outcomes = try await client.withTransaction { connection in
+            let applied = try await client.withTransaction { connection in
                 let pending = try await ApplyStore(connection: connection).claimPending(limit: self.batchSize)
                 return try await Self.apply(pending, on: connection, catalog: self.catalog)
             }
-            ApplierMetrics.count(outcomes)
-            return outcomes.count
+            ApplierMetrics.record(applied)
+            return applied.outcomes.count
         } catch where Self.isTransient(error) {
             throw error
         } catch {
@@ -126,12 +126,12 @@ public final class Applier: Service, Sendable {
         var taken = 0
         for id in try await ApplyStore.pendingIds(limit: batchSize, client: client) {
             do {
-                let outcomes = try await client.withTransaction { connection in
+                let applied = try await client.withTransaction { connection in
                     let pending = try await ApplyStore(connection: connection).claimPending(limit: 1, id: id)
                     return try await Self.apply(pending, on: connection, catalog: self.catalog)
                 }
-                ApplierMetrics.count(outcomes)
-                taken += outcomes.count
+                ApplierMetrics.record(applied)
+                taken += applied.outcomes.count
             } catch where Self.isTransient(error) {
                 // Not the notification's fault: it stays pending and is retried later.
                 throw error
@@ -146,13 +146,14 @@ public final class Applier: Service, Sendable {
         return taken
     }
 
-    /// Applies `pending` (already locked) on `connection`; returns each one's outcome.
+    /// Applies `pending` (already locked) on `connection`; returns each one's outcome, and what
+    /// the metrics want of it (count it only once the transaction committed).
     ///
     /// Reading and deciding are `Workflows`' (merging each report forward into the outputs, the
     /// step's transitions); persisting them and planning what follows a finished step is the one
     /// completion path, ``CompletionStore/complete(_:)``, in the same transaction.
-    static func apply(_ pending: [PendingNotification], on connection: PostgresConnection, catalog: WorkflowCatalog) async throws -> [ApplyOutcome] {
-        guard !pending.isEmpty else { return [] }
+    static func apply(_ pending: [PendingNotification], on connection: PostgresConnection, catalog: WorkflowCatalog) async throws -> AppliedBatch {
+        guard !pending.isEmpty else { return AppliedBatch() }
         let completion = CompletionStore(connection: connection, catalog: catalog)
         let wanted = Set(pending.compactMap { $0.eventType == "BatchTask" ? $0.correlationId : nil })
         var steps: [UUID: LockedStep] = [:]
@@ -197,6 +198,7 @@ public final class Applier: Service, Sendable {
         }
         // A report proves the task exists; outputs all final finish the step as they say.
         var changes: [StepChange] = []
+        var finished: [(state: StepState, seconds: Double)] = []
         for step in matched.values.sorted(by: { $0.id < $1.id }) {
             let outputs = merged[step.id] ?? step.outputs
             var state = step.state.after(.taskReported) ?? step.state
@@ -208,11 +210,16 @@ public final class Applier: Service, Sendable {
             // it (the reconciler's deadlines); a finished step is left as it is.
             let reported = !step.state.isTerminal
             guard state != step.state || !touched.isEmpty || reported else { continue }
+            if state.isTerminal, !step.state.isTerminal, let seconds = step.secondsSinceSubmitted {
+                finished.append((state, seconds))
+            }
             changes.append(StepChange(stepId: step.id, jobId: step.jobId, from: step.state, to: state, outputs: touched, reported: reported))
         }
         _ = try await completion.complete(changes)
         try await ApplyStore(connection: connection).record(outcomes)
-        return outcomes.map(\.outcome)
+        return AppliedBatch(
+            outcomes: outcomes.map(\.outcome), lagSeconds: pending.map(\.secondsSinceReceived), finishedSteps: finished
+        )
     }
 
     /// Puts failed (or the given) notifications back to pending, to apply again after a fix.
@@ -238,16 +245,13 @@ struct RetryBackoff {
     mutating func reset() { current = nil }
 }
 
-/// Notifications applied, by outcome; counted after their transaction committed.
-enum ApplierMetrics {
-    private static let counters: [ApplyOutcome: Counter] = [
-        .applied: Counter(label: "mpshook_applier_notifications_total", dimensions: [("outcome", "applied")]),
-        .orphan: Counter(label: "mpshook_applier_notifications_total", dimensions: [("outcome", "orphan")]),
-        .unsupported: Counter(label: "mpshook_applier_notifications_total", dimensions: [("outcome", "unsupported")]),
-        .failed: Counter(label: "mpshook_applier_notifications_total", dimensions: [("outcome", "failed")]),
-    ]
-
-    static func count(_ outcomes: [ApplyOutcome]) {
-        for outcome in outcomes { counters[outcome]?.increment() }
-    }
+/// What one applied batch tells the metrics.
+struct AppliedBatch: Sendable {
+    /// Each notification's outcome.
+    var outcomes: [ApplyOutcome] = []
+    /// For each notification, seconds from received to applied.
+    var lagSeconds: [Double] = []
+    /// Steps this batch finished, with the seconds since they were submitted.
+    var finishedSteps: [(state: StepState, seconds: Double)] = []
 }
+

@@ -424,10 +424,20 @@ public protocol NotificationWriter: Sendable {
 extension NotificationStore: NotificationWriter {}
 
 /// How the group commit behaves: time per batch insert (one commit) and rows per batch.
-enum GroupCommitMetrics {
+public enum GroupCommitMetrics {
     static let commit = Metrics.Timer(label: "mpshook_intake_commit_seconds", preferredDisplayUnit: .seconds)
     static let rows = Recorder(label: "mpshook_intake_batch_rows", aggregate: true)
     /// Rows and bytes queued for the group commit (sampled every few milliseconds).
     static let queueRows = Gauge(label: "mpshook_intake_queue_rows")
     static let queueBytes = Gauge(label: "mpshook_intake_queue_bytes")
+
+    /// Batch sizes from one row to the largest batch setting.
+    public static let valueBuckets: [String: [Double]] = [
+        "mpshook_intake_batch_rows": [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000],
+    ]
+
+    /// Makes every series now, so each is scraped (at zero) before its first event.
+    public static func prepare() {
+        _ = (commit, rows, queueRows, queueBytes)
+    }
 }

@@ -19,15 +19,15 @@ public struct NotificationOperator: Sendable {
     /// outcome the apply gave: `applied`, or `failed` again with why). Throws
     /// ``NotificationActionError`` when refused, or the database's error.
     public func perform(_ action: NotificationAction, id: Int64, actor: String, reason: String) async throws -> OperatorActionRecord {
-        let (record, outcomes) = try await client.withTransaction { connection in
+        let (record, applied) = try await client.withTransaction { connection in
             let before = try await NotificationActionStore.prepare(action, id: id, reason: reason, on: connection)
             // Locked by this transaction since `prepare`: no other applier can take it meanwhile.
             let pending = try await ApplyStore(connection: connection).claimPending(limit: 1, id: id)
-            let outcomes = try await Applier.apply(pending, on: connection, catalog: catalog)
+            let applied = try await Applier.apply(pending, on: connection, catalog: catalog)
             let record = try await NotificationActionStore.record(action, id: id, actor: actor, reason: reason, before: before, on: connection)
-            return (record, outcomes)
+            return (record, applied)
         }
-        ApplierMetrics.count(outcomes)
+        ApplierMetrics.record(applied)
         return record
     }
 }

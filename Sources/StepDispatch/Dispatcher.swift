@@ -151,6 +151,8 @@ public final class Dispatcher: Service, Sendable {
         // round trip does not make the call late): from that commit on the call may reach MPS,
         // so a claim that lapses becomes submit_unknown, never pending. Until it, a crash leaves
         // no `sent_at`, and the sweep puts the step back to pending.
+        let waitStarted = ContinuousClock.now
+        defer { DispatchMetrics.waitedForPermit(permits.bucket, ContinuousClock.now - waitStarted) }
         do {
             try await permits.waitForPermit(lead: permits.spacing / 2, preparing: {
                 let owned: Bool
@@ -223,6 +225,7 @@ public final class Dispatcher: Service, Sendable {
 
     private func record(_ step: ClaimedStep, started: Date, clock: ContinuousClock.Instant, requestId: String?, error: MPSError?) async {
         let elapsed = ContinuousClock.now - clock
+        DispatchMetrics.call("BatchProcessMedia", error: error, elapsed: elapsed)
         let milliseconds = Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)
         do {
             try await attempts.record(AttemptRecord(

@@ -117,6 +117,7 @@ public final class Reconciler: Service, Sendable {
     /// One look at the steps due: each is scheduled, expired or polled as the policy decides.
     /// `more` when a full batch was taken and no rate limit was met.
     func round() async -> (more: Bool, rateLimited: Bool) {
+        ReconcilerMetrics.rounds.increment()
         let due: (now: Date, steps: [ReconcileCandidate])
         do {
             due = try await store.due(limit: configuration.batchSize)
@@ -177,9 +178,12 @@ public final class Reconciler: Service, Sendable {
     /// as a polled notification, the call logged and counted, the next poll scheduled.
     private func poll(_ step: ReconcileCandidate, now databaseNow: Date, readAt: ContinuousClock.Instant) async -> PollOutcome {
         guard let taskId = step.taskId else { return .skipped }
+        let waitStarted = ContinuousClock.now
         do {
             try await permits.waitForPermit()
+            DispatchMetrics.waitedForPermit(Self.action, ContinuousClock.now - waitStarted)
         } catch {
+            DispatchMetrics.waitedForPermit(Self.action, ContinuousClock.now - waitStarted)
             // No call made: the step stays due for the next round.
             logger.warning("no call slot for a poll", metadata: ["step.id": "\(step.id)", "error": "\(error)"])
             return .skipped
@@ -283,6 +287,7 @@ public final class Reconciler: Service, Sendable {
 
     private func record(_ step: ReconcileCandidate, startedAt: Date, started: ContinuousClock.Instant, requestId: String?, error: MPSError?) async {
         let elapsed = ContinuousClock.now - started
+        DispatchMetrics.call(Self.action, error: error, elapsed: elapsed)
         let milliseconds = Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)
         do {
             try await attempts.record(AttemptRecord(
@@ -316,8 +321,9 @@ enum PollOutcome: String, CaseIterable, Sendable {
     case skipped
 }
 
-/// The reconciler's counters and gauge.
-enum ReconcilerMetrics {
+/// The reconciler's counters and gauge: rounds run (by the leader), polls by outcome, steps
+/// found lost by reason, leadership.
+public enum ReconcilerMetrics {
     static let polls: [PollOutcome: Counter] = Dictionary(uniqueKeysWithValues: PollOutcome.allCases.map { outcome in
         (outcome, Counter(label: "mpshook_reconciler_polls_total", dimensions: [("outcome", outcome.rawValue)]))
     })
@@ -328,6 +334,14 @@ enum ReconcilerMetrics {
     static let leaderChanges = Counter(label: "mpshook_reconciler_leader_changes_total")
     /// 1 while this replica leads.
     static let leader = Gauge(label: "mpshook_reconciler_leader")
+    /// Rounds of looking at the steps due (only the leader runs them).
+    static let rounds = Counter(label: "mpshook_reconciler_rounds_total")
+
+    /// Makes every series now, so each is scraped (at zero) before its first event.
+    public static func prepare() {
+        _ = (polls, lostSteps, leaderChanges, leader, rounds)
+        leader.record(0)
+    }
 
     static func count(_ outcome: PollOutcome) { polls[outcome]?.increment() }
     static func lost(_ reason: LossReason) { lostSteps[reason]?.increment() }

@@ -72,15 +72,19 @@ public struct NotificationListItem: Sendable, Equatable {
 
 /// One stored notification in full. `body` is MPS's raw JSON and `headers` the request headers
 /// the door kept (credentials and any value holding the NotifyUrl token left out at storage):
-/// the API strips what else it must before showing them.
+/// the API strips what else it must before showing them. Retention may have pruned both
+/// (``RetentionStore``): then `prunedAt` says when, and they are nil.
 public struct NotificationDetail: Sendable, Equatable {
     public var notification: NotificationListItem
     public var sessionContext: String?
     /// The client address as the trusted proxy reported it.
     public var sourceAddress: String?
-    /// JSON object text.
-    public var headers: String
-    public var body: String
+    /// JSON object text; nil once pruned.
+    public var headers: String?
+    /// nil once pruned.
+    public var body: String?
+    /// When retention dropped the body and headers; nil while they are kept.
+    public var prunedAt: Date?
 }
 
 extension ListingStore {
@@ -98,16 +102,20 @@ extension ListingStore {
     /// The notification with its body and headers; nil when there is none with that id.
     public func notification(_ id: Int64) async throws(PostgresError) -> NotificationDetail? {
         let rows = try await client.query("""
-            SELECT \(unescaped: Self.notificationColumns("n")), n.session_context, n.source_address, n.headers::text, n.body
+            SELECT \(unescaped: Self.notificationColumns("n")), n.session_context, n.source_address, n.headers::text, n.body, n.pruned_at
             FROM notifications n LEFT JOIN steps s ON s.correlation_id = n.correlation_id
             WHERE n.id = \(id)
             """)
         guard let row = rows.first else { return nil }
         let count = Self.notificationColumnCount
+        let prunedAt = try row.decode(Date?.self, at: count + 4)
         return NotificationDetail(
             notification: try Self.notificationItem(row),
             sessionContext: try row.decode(String?.self, at: count), sourceAddress: try row.decode(String?.self, at: count + 1),
-            headers: try row.decode(String.self, at: count + 2), body: try row.decode(String.self, at: count + 3)
+            // A pruned row holds '' and '{}' (migration 0013): placeholders, not what was received.
+            headers: prunedAt == nil ? try row.decode(String.self, at: count + 2) : nil,
+            body: prunedAt == nil ? try row.decode(String.self, at: count + 3) : nil,
+            prunedAt: prunedAt
         )
     }
 

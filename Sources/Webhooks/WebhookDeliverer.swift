@@ -217,11 +217,20 @@ public final class WebhookDeliverer: Service, Sendable {
     }
 }
 
-/// `mpshook_webhook_attempts_total{outcome}`.
-enum WebhookMetrics {
-    enum Outcome: String { case delivered, retry, failed }
+/// `mpshook_webhook_attempts_total{outcome}`: each attempt to deliver a completion webhook.
+public enum WebhookMetrics {
+    enum Outcome: String, CaseIterable { case delivered, retry, failed }
+
+    private static let counters: [Outcome: Counter] = Dictionary(uniqueKeysWithValues: Outcome.allCases.map { outcome in
+        (outcome, Counter(label: "mpshook_webhook_attempts_total", dimensions: [("outcome", outcome.rawValue)]))
+    })
+
+    /// Makes every series now, so each is scraped (at zero) before its first event.
+    public static func prepare() {
+        _ = counters
+    }
 
     static func attempts(_ outcome: Outcome) {
-        Counter(label: "mpshook_webhook_attempts_total", dimensions: [("outcome", outcome.rawValue)]).increment()
+        counters[outcome]?.increment()
     }
 }

@@ -435,7 +435,7 @@ struct ListingTests {
             #expect(listed.stepId == step.id && listed.jobId == step.job.id && listed.taskId == step.taskId)
             let detail = try #require(try await store.notification(listed.id))
             #expect(detail.notification == listed)
-            #expect(detail.body == #"{"secret":"body"}"# && detail.headers.contains("user-agent"))
+            #expect(detail.body == #"{"secret":"body"}"# && detail.headers?.contains("user-agent") == true && detail.prunedAt == nil)
             #expect(try await store.notification(-1) == nil)
         }
     }

@@ -8,6 +8,7 @@ import HummingbirdTesting
 import Intake
 import Logging
 import Postgres
+import API
 import Store
 import Synchronization
 import Testing
@@ -44,6 +45,12 @@ struct RetentionTests {
                 '{"user-agent":"MPS","content-type":"application/json"}'::jsonb, '203.0.113.9', \(received), \(outcome))
             RETURNING id
             """)[0].decode(Int64.self, at: 0)
+    }
+
+    static func date(_ text: String) -> Date? {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime]
+        return formatter.date(from: text)
     }
 
     static func stored(_ client: PostgresClient) async throws -> [Int64: Stored] {
@@ -194,4 +201,32 @@ struct RetentionTests {
             try await StatsRollupTests.expectKeptEqualsRecount(client, "after pruning and moving")
         }
     }
+
+    /// `GET /v1/notifications/{id}` of a pruned notification says so: no body, no headers, and
+    /// `prunedAt`; everything parsed from it is still there. One not pruned has no `prunedAt`.
+    @Test func aPrunedNotificationIsShownWithoutBodyOrHeadersAndWithWhenItWasPruned() async throws {
+        try await ReadAPITests.withAPI { client, http, _ in
+            let finished = try await Self.job(client, state: "succeeded")
+            let old = try await Self.insert(client, correlation: finished.correlation.uuid, outcome: "applied", received: Date(timeIntervalSinceNow: -40 * Self.day))
+            let recent = try await Self.insert(client, correlation: finished.correlation.uuid, outcome: "applied", received: Date())
+            #expect(try await Self.retention(client).pass(now: Date()).notifications == 1)
+            let prunedAt = try #require(try await Self.stored(client)[old]?.prunedAt)
+
+            let pruned = try await http.execute(uri: "/v1/notifications/\(old)", method: .get)
+            #expect(pruned.status == .ok)
+            let document = try ReadAPITests.object(pruned)
+            #expect(document["body"] == nil && document["headers"] == nil, "\(document)")
+            let shownAt = try #require(document["prunedAt"] as? String)
+            #expect(abs((Self.date(shownAt) ?? .distantPast).timeIntervalSince(prunedAt)) < 1, "\(shownAt)")
+            #expect(document["outcome"] as? String == "applied")
+            #expect(document["stepId"] as? String == APIJSON.id(finished.stepId))
+            #expect(document["sourceAddress"] as? String == "203.0.113.9")
+
+            let whole = try ReadAPITests.object(try await http.execute(uri: "/v1/notifications/\(recent)", method: .get))
+            #expect(whole["prunedAt"] == nil)
+            #expect((whole["body"] as? [String: Any])?["EventType"] as? String == "BatchTask")
+            #expect((whole["headers"] as? [String: String])?["user-agent"] == "MPS")
+        }
+    }
 }
+
