@@ -228,5 +228,147 @@ struct RetentionTests {
             #expect((whole["headers"] as? [String: String])?["user-agent"] == "MPS")
         }
     }
+
+    /// One BatchTask report of a one-input step, as MPS sends it.
+    static func report(_ correlation: CorrelationId, status: String, progress: Int) -> IncomingNotification {
+        let task = status == "SUCCESS"
+            ? #","AsrFullTextTask":{"Path":"/out/0.vtt","SubtitlePath":"https://b.cos.ap-guangzhou.myqcloud.com/out/0.vtt"}"#
+            : ""
+        let body = #"{"EventType":"BatchTask","BatchTaskEvent":{"SmartSubtitlesTaskResult":{"Outputs":[{"Status":"\#(status)","Progress":\#(progress)\#(task)}]}},"SessionContext":"\#(correlation.sessionContext)","Timestamp":1,"Sign":"x"}"#
+        return IncomingNotification(
+            contentHash: SHA256.hash(Array(body.utf8)), correlationId: correlation.uuid, sessionContext: correlation.sessionContext,
+            eventType: "BatchTask", body: body, headers: #"{"user-agent":"MPS"}"#
+        )
+    }
+
+    /// The door's writer (the group commit) and the applier at load, with a pruner of a tiny age
+    /// (300 ms) passing again and again meanwhile: jobs finish and their notifications become
+    /// prunable while others are still arriving, duplicates of pruned ones come in, and jobs that
+    /// keep running get reports all along. Afterwards every notification acknowledged is stored
+    /// once and applied, every job ended as its reports say, nothing younger than the age and
+    /// nothing of a running job was pruned, every row not pruned holds the body sent, and the
+    /// stats still equal a recount. The senders go on until the pruner has pruned while they send.
+    @Test func pruningUnderConcurrentIntakeLosesNothingRecent() async throws {
+        try await TestDatabase.withMigratedDatabase(maximumConnections: 8) { client in
+            let age = Duration.milliseconds(300)
+            var finishing: [CorrelationId] = []
+            var running: [CorrelationId] = []
+            for index in 0..<44 {
+                let created = try await Self.job(client, state: "running")
+                if index < 40 { finishing.append(created.correlation) } else { running.append(created.correlation) }
+            }
+            let committer = GroupCommitter(client: client, batchSize: 16, linger: .milliseconds(1), logger: Self.quiet)
+            let applier = Applier(client: client, batchSize: 20, logger: Self.quiet)
+            let retention = Self.retention(client, age: age, batchSize: 5)
+            let load = IntakeLoad(committer: committer)
+            let deadline = ContinuousClock.now + .seconds(60)
+
+            try await withThrowingTaskGroup(of: Void.self) { services in
+                services.addTask { try await committer.run() }
+                services.addTask { try await applier.run() }
+                services.addTask {
+                    while load.sending.load(ordering: .acquiring) {
+                        let pass = try await retention.pass(now: Date())
+                        load.prunedWhileSending.add(pass.notifications, ordering: .relaxed)
+                        try await Task.sleep(for: .milliseconds(20))
+                    }
+                }
+                defer { services.cancelAll() }
+
+                try await withThrowingTaskGroup(of: Void.self) { senders in
+                    for lane in 0..<4 {
+                        let jobs = finishing.enumerated().filter { $0.offset % 4 == lane }.map(\.element)
+                        senders.addTask {
+                            for job in jobs {
+                                try await load.send(Self.report(job, status: "PROCESSING", progress: 40))
+                                try await load.send(Self.report(job, status: "SUCCESS", progress: 100))
+                                try await Task.sleep(for: .milliseconds(30))
+                            }
+                            // MPS resending what was stored, and by now maybe pruned.
+                            for job in jobs {
+                                try await load.send(Self.report(job, status: "PROCESSING", progress: 40))
+                                try await load.send(Self.report(job, status: "SUCCESS", progress: 100))
+                            }
+                        }
+                    }
+                    let runningJobs = running
+                    senders.addTask {
+                        var progress = 1
+                        while load.prunedWhileSending.load(ordering: .relaxed) < 20, ContinuousClock.now < deadline {
+                            for job in runningJobs { try await load.send(Self.report(job, status: "PROCESSING", progress: progress)) }
+                            progress += 1
+                            try await Task.sleep(for: .milliseconds(5))
+                        }
+                    }
+                    try await senders.waitForAll()
+                }
+                load.sending.store(false, ordering: .releasing)
+                while try await client.query("SELECT count(*) FROM notifications WHERE outcome = 'pending'")[0].decode(Int.self, at: 0) > 0 {
+                    try #require(ContinuousClock.now < deadline, "the applier did not catch up")
+                    try await Task.sleep(for: .milliseconds(20))
+                }
+            }
+            #expect(load.prunedWhileSending.load(ordering: .relaxed) >= 20, "the pruner pruned nothing while notifications arrived")
+
+            let sentBodies = load.sent.withLock { $0 }
+            let answers = load.acknowledged.withLock { $0 }
+            #expect(Set(answers.keys) == Set(sentBodies.keys))
+            #expect(answers.values.filter { $0 == .stored }.count == sentBodies.count, "a first delivery was not stored")
+            let rows = try await client.query("""
+                SELECT encode(content_hash, 'hex'), body, outcome, correlation_id, received_at, pruned_at FROM notifications
+                """)
+            var stored: Set<String> = []
+            let runningIds = Set(running.map(\.uuid))
+            var pruned = 0
+            for row in rows {
+                let (hash, body, outcome, correlation, received, prunedAt) = try row.decode((String, String, String, UUID?, Date, Date?).self)
+                stored.insert(hash)
+                #expect(outcome == "applied", "\(hash) is \(outcome)")
+                if let prunedAt {
+                    pruned += 1
+                    #expect(prunedAt.timeIntervalSince(received) >= 0.3, "pruned \(prunedAt.timeIntervalSince(received)) s after it was received")
+                    #expect(!runningIds.contains(correlation ?? UUID()), "a running job's notification was pruned")
+                    #expect(body == "")
+                } else {
+                    #expect(body == sentBodies[hash], "\(hash) does not hold the body sent")
+                }
+            }
+            #expect(stored == Set(sentBodies.keys) && rows.count == sentBodies.count)
+            #expect(pruned >= 20)
+            let states = try await client.query("""
+                SELECT s.correlation_id, j.state, o.status FROM steps s JOIN jobs j ON j.id = s.job_id JOIN outputs o ON o.step_id = s.id
+                """)
+            for row in states {
+                let (correlation, state, status) = try row.decode((UUID, String, String).self)
+                let runs = runningIds.contains(correlation)
+                #expect(state == (runs ? "running" : "succeeded") && status == (runs ? "PROCESSING" : "SUCCESS"), "\(correlation): \(state), \(status)")
+            }
+            while try await StatsRollupStore(client: client).move() > 0 {}
+            try await StatsRollupTests.expectKeptEqualsRecount(client, "after intake and pruning")
+        }
+    }
 }
 
+/// What the concurrent-intake test sent and was answered, shared by its tasks.
+final class IntakeLoad: Sendable {
+    let committer: GroupCommitter
+    /// Content hash (hex) → the body sent.
+    let sent = Mutex<[String: String]>([:])
+    /// Content hash (hex) → the door's answer (stored wins over a later duplicate).
+    let acknowledged = Mutex<[String: GroupCommitter.Outcome]>([:])
+    let prunedWhileSending = Atomic<Int>(0)
+    let sending = Atomic<Bool>(true)
+
+    init(committer: GroupCommitter) {
+        self.committer = committer
+    }
+
+    func send(_ notification: IncomingNotification) async throws {
+        let key = Hex.encode(notification.contentHash)
+        sent.withLock { $0[key] = notification.body }
+        let outcome = try await committer.submit(notification, timeout: .seconds(30))
+        acknowledged.withLock { acknowledged in
+            if acknowledged[key] == nil || outcome == .stored { acknowledged[key] = outcome }
+        }
+    }
+}
