@@ -254,4 +254,3 @@ struct AppliedBatch: Sendable {
     /// Steps this batch finished, with the seconds since they were submitted.
     var finishedSteps: [(state: StepState, seconds: Double)] = []
 }
-

@@ -1,5 +1,5 @@
 import Metrics
-public import Store
+import Store
 import Workflows
 
 /// The applier's metrics, counted once the batch's transaction committed: notifications by

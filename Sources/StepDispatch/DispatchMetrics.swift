@@ -1,5 +1,5 @@
 import Metrics
-public import MPS
+import MPS
 import Synchronization
 
 /// Metrics of the calls the dispatcher and the reconciler make to MPS: every call by action,
