@@ -21,7 +21,7 @@ public struct MPSHookCommand: AsyncParsableCommand {
         discussion: AppConfiguration.environmentHelp,
         subcommands: [
             ServeCommand.self, MigrateCommand.self, WorkflowsCommand.self, SubmitCommand.self, JobsCommand.self, MPSCommand.self,
-            NotificationsCommand.self, StepsCommand.self, DeliveriesCommand.self, KeysCommand.self, ConfigCommand.self,
+            NotificationsCommand.self, StepsCommand.self, DeliveriesCommand.self, KeysCommand.self, ConfigCommand.self, PruneCommand.self,
         ]
     )
 

@@ -29,4 +29,23 @@ public struct RetentionConfiguration: Sendable, Equatable {
         self.pause = max(.zero, pause)
         self.interval = max(.milliseconds(10), interval)
     }
+
+    /// An age as written in settings and on the command line: a whole number of seconds, or of
+    /// minutes, hours or days (`90s`, `45m`, `12h`, `30d`), from 0 up to 100 years. nil for
+    /// anything else.
+    public static func age(_ text: String) -> Duration? {
+        let units: [Character: Int64] = ["s": 1, "m": 60, "h": 3600, "d": 86_400]
+        var digits = Substring(text)
+        var unit: Int64 = 1
+        if let last = text.last, let seconds = units[last] {
+            digits = digits.dropLast()
+            unit = seconds
+        }
+        guard !digits.isEmpty, digits.count <= 12, digits.allSatisfy({ $0.isASCII && $0.isNumber }), let number = Int64(digits) else {
+            return nil
+        }
+        let (seconds, overflow) = number.multipliedReportingOverflow(by: unit)
+        guard !overflow, seconds <= 100 * 366 * 86_400 else { return nil }
+        return .seconds(seconds)
+    }
 }

@@ -229,6 +229,44 @@ struct RetentionTests {
         }
     }
 
+    /// `mpshook prune`: --dry-run counts and changes nothing; then a pass prunes what it
+    /// counted; --attempts-older-than deletes old call records too; a bad age is refused.
+    @Test func thePruneCommandCountsThenPrunes() async throws {
+        try await TestDatabase.withFreshDatabase { url in
+            #expect(try await MPSHook.run(["migrate"], database: url).status == 0)
+            let old = Date(timeIntervalSinceNow: -40 * Self.day)
+            let id = try await TestDatabase.withClient(url: url) { client in
+                let finished = try await Self.job(client, state: "succeeded")
+                _ = try await Self.insert(client, correlation: finished.correlation.uuid, outcome: "applied", received: Date())
+                _ = try await Self.attempt(client, stepId: finished.stepId, started: old)
+                return try await Self.insert(client, correlation: finished.correlation.uuid, outcome: "applied", received: old)
+            }
+            let counted = try await MPSHook.run(["prune", "--dry-run", "--attempts-older-than", "30d"], database: url)
+            #expect(counted.status == 0, "\(counted.stderr)")
+            #expect(counted.stdout == "would prune 1 notification(s) and delete 1 call record(s)\n")
+            let (untouched, attemptsLeft) = try await TestDatabase.withClient(url: url) { client in
+                (try await Self.stored(client)[id], try await Self.attemptIds(client))
+            }
+            #expect(untouched?.prunedAt == nil && untouched?.body.isEmpty == false)
+            #expect(attemptsLeft.count == 1)
+
+            let pruned = try await MPSHook.run(["prune", "--older-than", "\(35 * 86_400)"], database: url)
+            #expect(pruned.status == 0, "\(pruned.stderr)")
+            #expect(pruned.stdout == "pruned 1 notification(s)\n")
+            let deleted = try await MPSHook.run(["prune", "--attempts-older-than", "720h"], database: url)
+            #expect(deleted.stdout == "pruned 0 notification(s), deleted 1 call record(s)\n")
+            let (prunedRow, attemptsAfter) = try await TestDatabase.withClient(url: url) { client in
+                (try await Self.stored(client)[id], try await Self.attemptIds(client))
+            }
+            #expect(prunedRow?.prunedAt != nil && prunedRow?.body == "")
+            #expect(attemptsAfter.isEmpty)
+
+            let refused = try await MPSHook.run(["prune", "--older-than", "3w"], database: url)
+            #expect(refused.status != 0)
+            #expect(refused.stderr.contains("--older-than must be seconds or a number with s, m, h or d"))
+        }
+    }
+
     /// One BatchTask report of a one-input step, as MPS sends it.
     static func report(_ correlation: CorrelationId, status: String, progress: Int) -> IncomingNotification {
         let task = status == "SUCCESS"
