@@ -28,6 +28,9 @@ struct PruneCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Rows per batch (1-100000).", valueName: "n"))
     var batchSize: Int = RetentionConfiguration().batchSize
 
+    @Option(name: .long, help: ArgumentHelp("Milliseconds to wait between two batches (0-60000).", valueName: "ms"))
+    var pauseMs: Int = Int(RetentionConfiguration().pause / .milliseconds(1))
+
     @Flag(name: .long, help: "Count what would be pruned; change nothing.")
     var dryRun = false
 
@@ -39,12 +42,13 @@ struct PruneCommand: AsyncParsableCommand {
             throw ValidationError("--attempts-older-than must be seconds or a number with s, m, h or d (90d), got \"\(attemptsOlderThan.prefix(40))\"")
         }
         guard (1...100_000).contains(batchSize) else { throw ValidationError("--batch-size must be between 1 and 100000") }
+        guard (0...60_000).contains(pauseMs) else { throw ValidationError("--pause-ms must be between 0 and 60000") }
     }
 
     func run() async throws {
         let settings = RetentionConfiguration(
             enabled: true, age: RetentionConfiguration.age(olderThan) ?? .seconds(30 * 86_400),
-            attemptsAge: attemptsOlderThan.flatMap(RetentionConfiguration.age), batchSize: batchSize
+            attemptsAge: attemptsOlderThan.flatMap(RetentionConfiguration.age), batchSize: batchSize, pause: .milliseconds(pauseMs)
         )
         let configuration = try await CommandSupport.loadConfiguration()
         let logger = CommandSupport.bootstrapLogging(configuration)
