@@ -36,8 +36,9 @@ public enum DispatchMetrics {
     /// The `code` label for `code`: itself when known, else `other`.
     static func label(code: String) -> String {
         if knownCodes.contains(code) { return code }
-        if code.hasPrefix("ClientNetworkError."), code.utf8.count <= 48,
-            code.utf8.dropFirst(19).allSatisfy({ ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x41 && $0 <= 0x5A) || $0 == 0x5F })
+        let reason = code.utf8.dropFirst(19)
+        if code.hasPrefix("ClientNetworkError."), !reason.isEmpty, reason.count <= 29,
+            reason.allSatisfy({ ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x41 && $0 <= 0x5A) || $0 == 0x5F })
         {
             // Curl's reasons: a short fixed list of words (`ClientNetworkError.timeout`).
             return code
