@@ -8,7 +8,8 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 port="${MPSHOOK_TEST_PG_PORT:-55433}"
 
-scripts/install-deps.sh
+# nginx and openssl: NginxIntegrationTests runs Debian's nginx with a certificate it makes.
+scripts/install-deps.sh nginx openssl
 
 scripts/pg.sh reset test "$port" >/dev/null 2>&1 || true
 trap 'scripts/pg.sh reset test "$port" >/dev/null 2>&1 || true' EXIT
@@ -49,7 +50,7 @@ status=0
 # Arguments (e.g. --filter X) run one pass with them instead.
 timed='WorkflowEndToEndTests|ReconcilerTests|ReconcilerLeaderTests|ContinuousRecoveryTests|WorkflowCrashTests|DispatchIntegrationTests'
 timed+='|CallPermitStoreTests|SickDatabaseTests|DoorOutageLogTests|PostgresPoolTests|WebhookDeliveryTests|StepCommandTests|KeyCommandTests|HostileConnectionTests|DescriptorExhaustionTests'
-timed+='|PostgresListenerTests|EventStreamTests|JobCancelEndToEndTests'
+timed+='|PostgresListenerTests|EventStreamTests|JobCancelEndToEndTests|NginxIntegrationTests'
 if [ "$#" -gt 0 ]; then
     swift test --skip-build "$@" 2>&1 | tee "$test_log" || status=$?
 else
@@ -78,6 +79,12 @@ else
     api_summary="api-check: FAILED (no test database)"
 fi
 
+# The alert rules and the dashboard: promtool check rules, the rules' own test scenarios, the
+# dashboard's JSON (that every metric they name is served is MetricsEndToEndTests' part).
+echo "== monitoring files: promtool"
+monitoring_summary="monitoring: passed"
+deploy/prometheus/check.sh || { status=1; monitoring_summary="monitoring: FAILED (see above)"; }
+
 # A short part of the fault suite (make faults): mpshook (the debug build above) SIGKILLed under
 # load three times with every acknowledged notification found stored, and every committed fuzz
 # corpus input run once. Fails on a missing acknowledged notification or a fuzz crash.
@@ -100,5 +107,6 @@ fi
 echo "== summary"
 echo "$tests_summary"
 echo "$api_summary"
+echo "$monitoring_summary"
 grep -E "^faults: (scenarios|all checks passed|FAILED)" "$faults_log" | tail -n 2 || true
 exit "$status"
