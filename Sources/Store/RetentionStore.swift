@@ -57,7 +57,29 @@ public struct RetentionStore: Sendable {
     /// Prunes up to `limit` notifications received before `cutoff`, after `position`, oldest
     /// first. Rows locked by someone else are passed over (they are taken by a later pass).
     public func pruneNotifications(receivedBefore cutoff: Date, after position: RetentionPosition = .start, limit: Int) async throws -> RetentionBatch {
-        try await batch("""
+        try await batch(settings: Self.notificationPlanSettings, Self.pruneNotificationsStatement(receivedBefore: cutoff, after: position, limit: limit))
+    }
+
+    /// The plan of ``pruneNotifications(receivedBefore:after:limit:)``'s statement
+    /// (`EXPLAIN`, without running it), planned as the batch plans it.
+    public func explainPruneNotifications(receivedBefore cutoff: Date, limit: Int) async throws -> String {
+        try await client.withTransaction { connection in
+            for setting in Self.notificationPlanSettings { _ = try await connection.query(setting) }
+            let statement = Self.pruneNotificationsStatement(receivedBefore: cutoff, after: .start, limit: limit)
+            let explain = PostgresQuery(unsafeSQL: "EXPLAIN " + statement.sql, binds: statement.binds)
+            return try await connection.query(explain).map { try $0.decode(String.self, at: 0) }.joined(separator: "\n")
+        }
+    }
+
+    /// Sorting is what the time index (notifications_received) needs to give (received_at, id)
+    /// order, and the partial index does not: priced out, the plan reads the partial index
+    /// whatever the statistics say. Right after a big pass they still count the pruned rows as
+    /// prunable, and the time index's plan read every one of them again from the oldest (338 ms
+    /// for 100,000 pruned rows, against 3 ms). For the batch's transaction only.
+    static let notificationPlanSettings: [PostgresQuery] = ["SET LOCAL enable_sort = off", "SET LOCAL enable_incremental_sort = off"]
+
+    static func pruneNotificationsStatement(receivedBefore cutoff: Date, after position: RetentionPosition, limit: Int) -> PostgresQuery {
+        """
             WITH taken AS (
                 SELECT n.id FROM notifications n
                 WHERE \(unescaped: Self.prunableNotification) AND n.received_at < \(cutoff)
@@ -73,7 +95,7 @@ public struct RetentionStore: Sendable {
                 RETURNING n.received_at AS at, n.id
             )
             \(unescaped: Self.summary)
-            """)
+            """
     }
 
     /// Deletes up to `limit` MPS call records started before `cutoff`, after `position`, oldest
@@ -130,10 +152,11 @@ public struct RetentionStore: Sendable {
         FROM (SELECT 1) one LEFT JOIN LATERAL (SELECT at, id FROM done ORDER BY at DESC, id DESC LIMIT 1) last ON true
         """
 
-    private func batch(_ statement: PostgresQuery) async throws -> RetentionBatch {
+    private func batch(settings: [PostgresQuery] = [], _ statement: PostgresQuery) async throws -> RetentionBatch {
         try await client.withTransaction { connection in
             let locked = try await connection.query("SELECT pg_try_advisory_xact_lock(\(Self.lockKey))")
             guard try locked.first?.decode(Bool.self, at: 0) == true else { return RetentionBatch(count: 0, last: nil, locked: false) }
+            for setting in settings { _ = try await connection.query(setting) }
             let rows = try await connection.query(statement)
             guard let row = rows.first else { return RetentionBatch(count: 0, last: nil, locked: true) }
             let (count, time, id) = try row.decode((Int, String?, Int64?).self)

@@ -229,6 +229,27 @@ struct RetentionTests {
         }
     }
 
+    /// Right after a big pass, with statistics from before it (every row still prunable), the
+    /// next pass's batch still reads the partial index of prunable rows, not the time index
+    /// that would walk every row just pruned again.
+    @Test func aBatchReadsThePrunableIndexWhateverTheStatisticsSay() async throws {
+        try await TestDatabase.withMigratedDatabase { client in
+            let finished = try await Self.job(client, state: "succeeded")
+            _ = try await client.query("""
+                INSERT INTO notifications (content_hash, correlation_id, event_type, body, received_at, outcome)
+                SELECT sha256(int8send(n)), \(finished.correlation.uuid), 'BatchTask', repeat(md5(n::text), 8),
+                    now() - interval '40 days' + n * interval '1 second', 'applied'
+                FROM generate_series(1, 30000) n
+                """)
+            _ = try await client.query("INSERT INTO notifications (content_hash, correlation_id, event_type, body, received_at, outcome) SELECT sha256(int8send(n)), \(finished.correlation.uuid), 'BatchTask', '{}', now(), 'applied' FROM generate_series(30001, 31000) n")
+            _ = try await client.query("VACUUM ANALYZE notifications")
+            let pass = try await Self.retention(client, batchSize: 10_000).pass(now: Date())
+            #expect(pass.notifications == 30000)
+            let plan = try await RetentionStore(client: client).explainPruneNotifications(receivedBefore: Date(timeIntervalSinceNow: -30 * Self.day), limit: 1000)
+            #expect(plan.contains("Index Scan using notifications_prunable on notifications"), "\(plan)")
+        }
+    }
+
     /// `mpshook prune`: --dry-run counts and changes nothing; then a pass prunes what it
     /// counted; --attempts-older-than deletes old call records too; a bad age is refused.
     @Test func thePruneCommandCountsThenPrunes() async throws {
