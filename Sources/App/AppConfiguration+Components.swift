@@ -41,7 +41,7 @@ extension AppConfiguration.ConnectionSettings {
 
 extension AppConfiguration.Tuning {
     /// Reads `MPSHOOK_NOTIFY_MAX_BODY`, `MPSHOOK_NOTIFY_STORE_TIMEOUT`, `MPSHOOK_NOTIFY_SKEW`,
-    /// `MPSHOOK_FORWARDED_FOR_HEADER`, `MPSHOOK_INTAKE_BATCH_SIZE`, `MPSHOOK_INTAKE_LINGER_MS`,
+    /// `MPSHOOK_FORWARDED_FOR_HEADER`, `MPSHOOK_TRUSTED_PROXIES`, `MPSHOOK_INTAKE_BATCH_SIZE`, `MPSHOOK_INTAKE_LINGER_MS`,
     /// `MPSHOOK_INTAKE_WRITERS`, `MPSHOOK_INTAKE_QUEUE_LIMIT`, `MPSHOOK_INTAKE_QUEUE_BYTES`,
     /// `MPSHOOK_APPLIER_BATCH_SIZE`, `MPSHOOK_APPLIER_WORKERS`, `MPSHOOK_DISPATCH_CONCURRENCY`,
     /// `MPSHOOK_MPS_CALLS_PER_SECOND`, `MPSHOOK_MPS_TIMEOUT`, `MPSHOOK_CLAIM_LEASE`,
@@ -54,6 +54,7 @@ extension AppConfiguration.Tuning {
             notifyStoreTimeout: values(keys.notifyStoreTimeout),
             notifySkewSeconds: values(keys.notifySkew),
             forwardedForHeader: values(keys.forwardedForHeader),
+            trustedProxies: values(keys.trustedProxies),
             intakeBatchSize: values(keys.intakeBatchSize),
             intakeLinger: .milliseconds(values(keys.intakeLingerMilliseconds)),
             intakeWriters: values(keys.intakeWriters),

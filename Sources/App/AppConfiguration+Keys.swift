@@ -169,6 +169,18 @@ enum ConfigurationKeys {
         "mpshook.forwardedForHeader", default: "x-forwarded-for", defaultText: "x-forwarded-for", rule: "a header name",
         help: "the header the trusted reverse proxy puts the caller's address in"
     ) { raw in .success(raw.lowercased()) }
+    static let trustedProxies = ConfigurationKey<TrustedProxies>(
+        "mpshook.trustedProxies", default: .none, defaultText: nil, unset: "none: no forwarding header is believed",
+        rule: "IP addresses and CIDR networks, comma-separated",
+        help: "the reverse proxies (e.g. 127.0.0.1, 10.0.0.0/8) whose forwarding header is believed; "
+            + "from any other peer the header is ignored and the peer's address is recorded"
+    ) { raw in
+        do {
+            return .success(try TrustedProxies(parsing: raw))
+        } catch {
+            return .failure(ConfigurationKeyProblem("\(error)"))
+        }
+    }
 
     // MARK: Intake, applier, dispatcher
 
@@ -365,7 +377,7 @@ enum ConfigurationKeys {
         api.setting, eventsRetention.setting, eventsMaxStreams.setting,
         migrationsDirectory.setting, workflowsDirectory.setting, migrateOnStart.setting, readinessInterval.setting, shutdownTimeout.setting,
         publicBaseURL.setting, notifyPath.setting, callbackKeys.setting, callbackKeyId.setting, staticCallbackTokens.setting,
-        notifyKey.setting, notifyMaxBody.setting, notifyStoreTimeout.setting, notifySkew.setting, forwardedForHeader.setting,
+        notifyKey.setting, notifyMaxBody.setting, notifyStoreTimeout.setting, notifySkew.setting, forwardedForHeader.setting, trustedProxies.setting,
         intakeBatchSize.setting, intakeWriters.setting, intakeQueueLimit.setting, intakeQueueBytes.setting,
         intakeLingerMilliseconds.setting, applierBatchSize.setting, applierWorkers.setting, dispatchConcurrency.setting,
         mpsCallsPerSecond.setting, mpsTimeout.setting, claimLease.setting, recoveryInterval.setting, applier.setting,

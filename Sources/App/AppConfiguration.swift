@@ -8,7 +8,7 @@ public import MPS
 public import Postgres
 public import StepDispatch
 public import Webhooks
-import Workflows
+public import Workflows
 
 /// Everything `mpshook` reads from its configuration: the environment, then an optional file
 /// (``ConfigurationSources``), each setting declared once in ``ConfigurationKeys`` with its
@@ -55,6 +55,8 @@ public struct AppConfiguration: Sendable {
         public var notifyStoreTimeout: Duration
         public var notifySkewSeconds: Int
         public var forwardedForHeader: String
+        /// `MPSHOOK_TRUSTED_PROXIES`: the peers whose forwarding header is believed.
+        public var trustedProxies: TrustedProxies
         public var intakeBatchSize: Int
         public var intakeLinger: Duration
         public var intakeWriters: Int

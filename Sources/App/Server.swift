@@ -16,10 +16,11 @@ import Webhooks
 public enum Server {
     /// The router with every endpoint mounted; also what in-process tests drive. Whatever a route
     /// throws is answered as problem+json (``ProblemMiddleware``), after the request log and the
-    /// HTTP metrics, so both see the status the client gets.
+    /// HTTP metrics, so both see the status the client gets. Every request's client address is
+    /// found first (by `clientAddress`), so every line logged for it names the client.
     public static func makeRouter(
         readiness: DatabaseReadiness, registry: PrometheusCollectorRegistry, intake: [(IntakeController<APIRequestContext>, String)] = [],
-        api: RESTAPI? = nil
+        api: RESTAPI? = nil, clientAddress: ClientAddressRule = ClientAddressRule()
     ) -> Router<APIRequestContext> {
         // The HTTP metrics make their series from the routes up front: built once without them
         // to list the routes, then for real.
@@ -27,6 +28,7 @@ public enum Server {
         addEndpoints(to: listed, readiness: readiness, registry: registry, intake: intake, api: api)
         let router = Router(context: APIRequestContext.self)
         router.addMiddleware {
+            ClientAddressMiddleware(rule: clientAddress)
             RequestLogMiddleware()
             HTTPMetricsMiddleware(routes: listed.routes.map { ($0.path.description, $0.method) })
             ProblemMiddleware()
@@ -69,7 +71,8 @@ public enum Server {
                 verifier: NotificationVerifier(notifyKey: callbacks.notifyKey, allowedSkew: Int64(tuning.notifySkewSeconds)),
                 maximumBodySize: tuning.notifyMaximumBody,
                 storeTimeout: tuning.notifyStoreTimeout,
-                forwardedForHeader: tuning.forwardedForHeader
+                forwardedForHeader: tuning.forwardedForHeader,
+                trustedProxies: tuning.trustedProxies
         )
         var doors = [(IntakeController<APIRequestContext>(configuration: intakeConfiguration, committer: committer), callbacks.notifyPath)]
         if tuning.benchmarkBaselines {
@@ -191,7 +194,10 @@ public enum Server {
         // Listed before the server, so they stop after it: in-flight callbacks still commit,
         // and the guard keeps closing stalled connections while the server drains.
         return Application(
-            router: makeRouter(readiness: readiness, registry: registry, intake: spine.intake, api: api),
+            router: makeRouter(
+                readiness: readiness, registry: registry, intake: spine.intake, api: api,
+                clientAddress: ClientAddressRule(header: configuration.tuning.forwardedForHeader, proxies: configuration.tuning.trustedProxies)
+            ),
             server: .guardedHTTP1(
                 connectionGuard: connectionGuard,
                 maximumBodySize: max(configuration.tuning.notifyMaximumBody, JobsConfiguration().maximumBodySize)
