@@ -178,9 +178,13 @@ public final class EventBroadcaster: Service, Sendable {
     private func readLoop() async {
         defer { wakeups.cancel() }
         var pause = Duration.milliseconds(100)
+        // While changes are held back behind an older open transaction, looked at again after
+        // this (doubling to a second), not only at the next wake-up or poll.
+        var recheck = Self.firstRecheck
         while !Task.isCancelled {
+            var heldBack = false
             do {
-                try await readNew()
+                heldBack = try await readNew()
                 pause = .milliseconds(100)
             } catch {
                 if Task.isCancelled { break }
@@ -189,25 +193,38 @@ public final class EventBroadcaster: Service, Sendable {
                 pause = min(pause * 2, .seconds(5))
                 continue
             }
-            let wait = min(configuration.pollInterval, configuration.keepAlive)
+            var wait = min(configuration.pollInterval, configuration.keepAlive)
+            if heldBack {
+                wait = min(wait, recheck)
+                recheck = min(recheck * 2, .seconds(1))
+            } else {
+                recheck = Self.firstRecheck
+            }
             _ = await wakeups.next(within: wait)
             sendKeepAliveIfDue()
         }
     }
 
+    private static let firstRecheck = Duration.milliseconds(20)
+
     /// Reads what is new since the broadcast position and hands it out, batch after batch.
-    private func readNew() async throws(PostgresError) {
+    /// Answers whether committed changes are still held back behind an older open transaction.
+    private func readNew() async throws(PostgresError) -> Bool {
         while !Task.isCancelled {
             guard let position = state.withLock({ box -> ChangePosition? in
                 // Nobody listening: forget the position, so nothing is read until someone is.
                 if box.clients.isEmpty { box.position = nil }
                 return box.position
-            }) else { return }
+            }) else { return false }
             let events = try await feed.read(after: position, limit: configuration.readBatch)
-            guard let last = events.last else { return }
-            deliver(events, from: position, to: last.position)
-            if events.count < configuration.readBatch { return }
+            if let last = events.last {
+                deliver(events, from: position, to: last.position)
+            }
+            if events.count < configuration.readBatch {
+                return try await feed.hasHeldBack(after: events.last?.position ?? position)
+            }
         }
+        return false
     }
 
     private func deliver(_ events: [ChangeEvent], from position: ChangePosition, to last: ChangePosition) {

@@ -116,6 +116,20 @@ public struct ChangeFeed: Sendable {
         }
     }
 
+    /// Whether changes after `position` are committed but held back (a transaction older than
+    /// theirs is still open). Their commit's NOTIFY has come and gone: when that older
+    /// transaction ends without writing a change, no other wake-up announces them, so a reader
+    /// that finds some looks again soon.
+    public func hasHeldBack(after position: ChangePosition) async throws(PostgresError) -> Bool {
+        let rows = try await client.query("""
+            SELECT EXISTS (
+                SELECT 1 FROM changes
+                WHERE (tx, id) > (\(String(position.transaction))::xid8, \(position.id)) AND tx >= pg_snapshot_xmin(pg_current_snapshot())
+            )
+            """)
+        return try rows.first?.decode(Bool.self, at: 0) ?? false
+    }
+
     /// A position before every change that can still appear and after every change already
     /// readable: reading from it returns only what is new (and perhaps a few changes that
     /// committed just before, never fewer).

@@ -81,6 +81,28 @@ struct EventStreamTests {
         }
     }
 
+    /// A change committed while an older transaction is open is held back until that one ends;
+    /// its NOTIFY has already come and gone, and the older one may end without writing a change
+    /// (no NOTIFY at all). The stream still delivers it promptly, not at the next slow poll.
+    @Test func aChangeHeldBackBehindAnOlderOpenTransactionIsDeliveredSoonAfterItEnds() async throws {
+        try await Self.withEventServer(configuration: EventsConfiguration(pollInterval: .seconds(60), keepAlive: .seconds(60))) { client, _, port in
+            let stream = try await EventStreamClient.open(port: port, path: "/v1/events")
+            try await client.withConnection { older in
+                _ = try await older.query("BEGIN")
+                _ = try await older.query("SELECT pg_current_xact_id()")
+                _ = try await TestDatabase.createStep(client)
+                // Held back: not readable while the older transaction is open.
+                #expect(await stream.nextEvent(within: .milliseconds(500)) == nil)
+                _ = try await older.query("COMMIT")
+            }
+            let clock = ContinuousClock()
+            let ended = clock.now
+            let first = await stream.nextEvent(within: .seconds(5))
+            #expect(first?.event == "job")
+            #expect(clock.now - ended < .seconds(3), "delivered \(clock.now - ended) after the older transaction ended")
+        }
+    }
+
     @Test func resumingWithLastEventIDReturnsExactlyTheLaterEventsThenLiveOnes() async throws {
         try await Self.withEventServer { client, _, port in
             for _ in 0..<3 { _ = try await TestDatabase.createStep(client) }
