@@ -135,10 +135,17 @@ public struct RetentionStore: Sendable {
 
     /// A notification retention may prune, but for its age: applied or unsupported, not pruned
     /// yet (the predicate of migration 0013's partial index, written out so the planner uses
-    /// it), and of no running job.
+    /// it), and of no running job: neither by its correlation id, nor as one of an earlier
+    /// attempt of a running job's step (a resubmit gave the step a new correlation id; its audit
+    /// row keeps the old one, as the listings read it). The earlier attempts' ids are gathered
+    /// once per statement (an InitPlan over the running jobs' resubmits) and compared as text,
+    /// so an odd audit row can never make a batch fail.
     static let prunableNotification = """
         n.pruned_at IS NULL AND n.outcome IN ('applied', 'unsupported')
         AND NOT EXISTS (SELECT 1 FROM steps s JOIN jobs j ON j.id = s.job_id WHERE s.correlation_id = n.correlation_id AND j.state = 'running')
+        AND NOT coalesce(n.correlation_id::text = ANY (ARRAY(
+            SELECT a.before->>'correlation_id' FROM jobs j JOIN steps s ON s.job_id = j.id JOIN operator_actions a ON a.step_id = s.id
+            WHERE j.state = 'running' AND a.action = 'resubmit')), false)
         """
 
     /// A call record retention may delete, but for its age: of no running job.

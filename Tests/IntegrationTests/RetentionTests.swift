@@ -130,6 +130,27 @@ struct RetentionTests {
         }
     }
 
+    /// A step resubmitted gets a new correlation id; the notifications of its earlier attempt
+    /// keep the old one (the resubmit's audit row names it). While the step's job runs again,
+    /// they are its job's too and stay whole; once it has ended they are pruned.
+    @Test func anEarlierAttemptsNotificationsStayWholeWhileTheJobRunsAgain() async throws {
+        try await TestDatabase.withMigratedDatabase { client in
+            let step = try await Self.job(client, state: "running")
+            let earlier = UUID()
+            _ = try await client.query("""
+                INSERT INTO operator_actions (actor, action, step_id, job_id, reason, before, after)
+                VALUES ('ops', 'resubmit', \(step.stepId), \(step.jobId), 'lost at MPS',
+                    jsonb_build_object('correlation_id', \(earlier.uuidString.lowercased())::text), '{}')
+                """)
+            let id = try await Self.insert(client, correlation: earlier, outcome: "applied", received: Date(timeIntervalSinceNow: -40 * Self.day))
+            #expect(try await Self.retention(client).pass(now: Date()).notifications == 0)
+            #expect(try await Self.stored(client)[id]?.prunedAt == nil)
+
+            _ = try await client.query("UPDATE jobs SET state = 'succeeded' WHERE id = \(step.jobId)")
+            #expect(try await Self.retention(client).pass(now: Date()).notifications == 1)
+        }
+    }
+
     /// Call records are kept unless their own age is set; then the old ones of finished jobs
     /// (and of no step) are deleted, those of a running job and recent ones kept.
     @Test func oldCallRecordsAreDeletedOnlyWithTheirOwnAgeAndNeverOfARunningJob() async throws {
