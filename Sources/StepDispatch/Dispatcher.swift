@@ -62,33 +62,42 @@ public final class Dispatcher: Service, Sendable {
         self.logger = logger
     }
 
+    /// Dispatches until graceful shutdown, then claims nothing more and returns once the calls
+    /// in flight are answered and recorded: a BatchProcessMedia call is never aborted half-way
+    /// (its outcome would be unknown) unless the shutdown's grace period runs out and the task is
+    /// cancelled.
     public func run() async throws {
         logger.info("dispatcher started", metadata: ["dispatch.instance": "\(instanceId)"])
-        await cancelWhenGracefulShutdown {
-            await withDiscardingTaskGroup { group in
-                group.addTask { await self.leases.run() }
-                group.addTask { await self.sweeper.run() }
-                if self.runsListener {
-                    group.addTask { try? await self.listener.run() }
-                }
-                await self.dispatchLoop()
-                group.cancelAll()
+        await withDiscardingTaskGroup { group in
+            // The leases are renewed until the last call in flight is recorded.
+            group.addTask { await self.leases.run() }
+            group.addTask { await self.sweeper.run() }
+            if self.runsListener {
+                group.addTask { try? await self.listener.run() }
             }
+            await self.dispatchLoop()
+            group.cancelAll()
         }
+        logger.info("dispatcher stopped", metadata: ["dispatch.instance": "\(instanceId)"])
     }
+
+    /// True once the dispatcher should claim nothing more: cancelled, or shutting down.
+    private var stopping: Bool { Task.isCancelled || Task.isShuttingDownGracefully }
 
     /// Drains due steps, then waits for a wake-up (a NOTIFY when steps are created or retried,
     /// or the listener re-established) or the poll interval, whichever comes first.
     private func dispatchLoop() async {
         let wakeups = listener.subscribe([JobStore.stepsChannel])
         defer { wakeups.cancel() }
-        while !Task.isCancelled {
+        while !stopping {
             await drain()
+            if stopping { break }
             // A delayed step (a retry after its pause) is due before the next poll: wake for it.
             var wait = configuration.pollInterval
             if let due = try? await steps.untilNextDue() { wait = max(.milliseconds(50), min(wait, due)) }
-            // A burst of wake-ups is merged into one: one drain.
-            _ = await wakeups.next(within: wait)
+            // A burst of wake-ups is merged into one: one drain. Only the wait ends at shutdown.
+            let timeout = wait
+            _ = await cancelWhenGracefulShutdown { await wakeups.next(within: timeout) }
         }
     }
 
@@ -97,8 +106,9 @@ public final class Dispatcher: Service, Sendable {
         await withTaskGroup(of: Bool.self) { group in
             var running = 0
             var exhausted = false
-            while !exhausted, !Task.isCancelled {
-                while running < configuration.concurrency, !exhausted {
+            // At shutdown no step is claimed any more; those claimed finish (`for await` below).
+            while !exhausted, !stopping {
+                while running < configuration.concurrency, !exhausted, !stopping {
                     group.addTask { await self.submitNext() }
                     running += 1
                 }
