@@ -50,7 +50,7 @@ status=0
 # Arguments (e.g. --filter X) run one pass with them instead.
 timed='WorkflowEndToEndTests|ReconcilerTests|ReconcilerLeaderTests|ContinuousRecoveryTests|WorkflowCrashTests|DispatchIntegrationTests'
 timed+='|CallPermitStoreTests|SickDatabaseTests|DoorOutageLogTests|PostgresPoolTests|WebhookDeliveryTests|StepCommandTests|KeyCommandTests|HostileConnectionTests|DescriptorExhaustionTests'
-timed+='|PostgresListenerTests|EventStreamTests|JobCancelEndToEndTests|NginxIntegrationTests'
+timed+='|PostgresListenerTests|EventStreamTests|JobCancelEndToEndTests|NginxIntegrationTests|RollingRestartTests'
 if [ "$#" -gt 0 ]; then
     swift test --skip-build "$@" 2>&1 | tee "$test_log" || status=$?
 else
