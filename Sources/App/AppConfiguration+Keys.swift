@@ -388,6 +388,7 @@ enum ConfigurationKeys {
         reconciler.setting, reconcileInterval.setting, reconcileBaseDeadline.setting, reconcilePerInput.setting,
         reconcileProcessingStale.setting, reconcileMaxPollInterval.setting, reconcileCallsPerSecond.setting,
         reconcileLeaderCheckInterval.setting, reconcileSubmitUnknownDeadline.setting,
+    ] + retentionSettings + [
         logLevel.setting, logFormat.setting,
         configFile.setting,
     ]

@@ -43,6 +43,8 @@ public struct AppConfiguration: Sendable {
     public var reconciler: ReconcilerConfiguration
     /// The "job finished" webhooks (`MPSHOOK_WEBHOOK_*`); with no key, none is delivered.
     public var webhooks: WebhookConfiguration
+    /// Pruning of old raw notifications and call records (`MPSHOOK_RETENTION*`); off by default.
+    public var retention: RetentionConfiguration
 
     /// What job creation needs of the webhook settings: the allow list and the default URL.
     public var callbackPolicy: CallbackPolicy {
@@ -141,6 +143,7 @@ public struct AppConfiguration: Sendable {
         tuning = Tuning(&values)
         webhooks = WebhookConfiguration(&values)
         reconciler = ReconcilerConfiguration(&values)
+        retention = RetentionConfiguration(&values)
         callbacks = CallbackSettings.read(&values)
         // Not a setting of the service, but read so that every declared key is (a test holds
         // the declarations and the reads to each other).

@@ -11,7 +11,7 @@ public struct RetentionConfiguration: Sendable, Equatable {
     /// raw payload, only what was parsed (about a hundred bytes), and deleting it removes its
     /// call error from `GET /v1/stats` for the window it fell in.
     public var attemptsAge: Duration?
-    /// Rows per statement (`MPSHOOK_RETENTION_BATCH`): each batch is its own short transaction.
+    /// Rows per statement (`MPSHOOK_RETENTION_BATCH_SIZE`): each batch is its own short transaction.
     public var batchSize: Int
     /// The wait between two batches, so the door and the applier get the database in between.
     public var pause: Duration

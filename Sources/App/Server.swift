@@ -210,7 +210,8 @@ public enum Server {
             services: [
                 connectionGuard, client, readiness, listener, broadcaster, StatsRollup(client: client, logger: logger),
                 WorkloadGauges(client: client, readiness: readiness, logger: logger),
-            ] + spine.services,
+            ] + spine.services + (configuration.retention.enabled
+                ? [Retention(client: client, configuration: configuration.retention, logger: logger)] : []),
             onServerRunning: { channel in
                 await onServerRunning(channel.localAddress.map { "\($0)" } ?? "unknown")
             },

@@ -51,6 +51,15 @@ import Testing
         ))
     }
 
+    /// The service's configuration carries them: `serve` starts retention from `retention`.
+    @Test func theAppConfigurationReadsThem() throws {
+        #expect(try AppConfiguration(environment: [:]).retention == RetentionConfiguration())
+        let configuration = try AppConfiguration(environment: ["MPSHOOK_RETENTION": "on", "MPSHOOK_RETENTION_AGE": "7d"])
+        #expect(configuration.retention == RetentionConfiguration(enabled: true, age: .seconds(7 * 86_400)))
+        let error = #expect(throws: ConfigurationError.self) { try AppConfiguration(environment: ["MPSHOOK_RETENTION_AGE": "soon"]) }
+        #expect(error?.key == "MPSHOOK_RETENTION_AGE")
+    }
+
     @Test func aBadValueIsAProblemNamingItsVariable() {
         let (_, problems) = Self.read(["MPSHOOK_RETENTION_AGE": "a month", "MPSHOOK_RETENTION_ATTEMPTS_AGE": "-1", "MPSHOOK_RETENTION_BATCH_SIZE": "0"])
         #expect(problems.count == 3)
