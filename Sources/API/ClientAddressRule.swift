@@ -18,6 +18,12 @@ public struct ClientAddressRule: Sendable {
         self.proxies = proxies
     }
 
+    /// Whether `peer` is one of the trusted proxies, whose forwarding headers are believed.
+    public func trusts(peer: SocketAddress?) -> Bool {
+        guard let address = peer?.ipAddress.flatMap({ IPAddress($0) })?.unmapped else { return false }
+        return proxies.contains(address)
+    }
+
     /// The client of a request with `headers` from `peer`; nil when the peer is not an IP
     /// address (a Unix socket, an in-process test).
     public func client(_ headers: HTTPFields, peer: SocketAddress?) -> IPAddress? {

@@ -64,7 +64,7 @@ public struct DeliveriesController: Sendable {
             previous = state
         }
         // The line `mpshook deliveries redeliver` writes, with the key as the actor.
-        context.logger.info(
+        context.logger.notice(
             "webhook delivery put back to pending by a person",
             metadata: [
                 "webhook.id": "\(APIJSON.id(id))", "webhook.previous_state": "\(previous.rawValue)",

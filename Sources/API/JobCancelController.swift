@@ -46,7 +46,7 @@ public struct JobCancelController: Sendable {
             record = nil
         case .cancelled(let done):
             record = done
-            context.logger.info("operator action", metadata: done.logMetadata.mapValues { .string($0) })
+            context.logger.notice("operator action", metadata: done.logMetadata.mapValues { .string($0) })
         }
         let view = try await DatabaseCall.run("job not read", context: context) { try await reader.job(jobId) }
         guard let view else { throw .internalError }

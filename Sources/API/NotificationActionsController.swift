@@ -48,7 +48,7 @@ public struct NotificationActionsController: Sendable {
         }
         var metadata = record.logMetadata.mapValues { Logger.MetadataValue.string($0) }
         metadata["notification.id"] = "\(id)"
-        context.logger.info("operator action", metadata: metadata)
+        context.logger.notice("operator action", metadata: metadata)
         let detail = try await DatabaseCall.run("notification not read after an action", context: context) { try await listing.notification(id) }
         guard let detail else { throw .internalError }
         return try APIResponse.json(

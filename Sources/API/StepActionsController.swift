@@ -50,7 +50,7 @@ public struct StepActionsController: Sendable {
             try await store.perform(action, stepId: stepId, actor: principal.actor, reason: body["reason"] ?? "")
         }
         // The line `mpshook steps …` writes, with the key as the actor.
-        context.logger.info("operator action", metadata: record.logMetadata.mapValues { .string($0) })
+        context.logger.notice("operator action", metadata: record.logMetadata.mapValues { .string($0) })
         let step = try await DatabaseCall.run("step not read after an action", context: context) { try await steps.step(id: stepId) }
         // The action committed; a step cannot be deleted, so it is there.
         guard let step else { throw .internalError }

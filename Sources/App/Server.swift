@@ -16,8 +16,9 @@ import Webhooks
 public enum Server {
     /// The router with every endpoint mounted; also what in-process tests drive. Whatever a route
     /// throws is answered as problem+json (``ProblemMiddleware``), after the request log and the
-    /// HTTP metrics, so both see the status the client gets. Every request's client address is
-    /// found first (by `clientAddress`), so every line logged for it names the client.
+    /// HTTP metrics, so both see the status the client gets. Every request's id and client
+    /// address are found first (trusting the proxies of `clientAddress`), so every line logged
+    /// for it carries both, and its answer the id (`X-Request-Id`).
     public static func makeRouter(
         readiness: DatabaseReadiness, registry: PrometheusCollectorRegistry, intake: [(IntakeController<APIRequestContext>, String)] = [],
         api: RESTAPI? = nil, clientAddress: ClientAddressRule = ClientAddressRule()
@@ -28,6 +29,7 @@ public enum Server {
         addEndpoints(to: listed, readiness: readiness, registry: registry, intake: intake, api: api)
         let router = Router(context: APIRequestContext.self)
         router.addMiddleware {
+            RequestIdMiddleware(rule: clientAddress)
             ClientAddressMiddleware(rule: clientAddress)
             RequestLogMiddleware()
             HTTPMetricsMiddleware(routes: listed.routes.map { ($0.path.description, $0.method) })

@@ -235,7 +235,7 @@ enum StepCommandSupport {
     static func perform(_ action: StepAction, stepId: UUID, audit: AuditOptions) async throws -> OperatorActionRecord {
         try await withStore { store, logger in
             let record = try await store.perform(action, stepId: stepId, actor: audit.resolvedActor, reason: audit.reason)
-            logger.info("operator action", metadata: record.logMetadata.mapValues { .string($0) })
+            logger.notice("operator action", metadata: record.logMetadata.mapValues { .string($0) })
             return record
         }
     }

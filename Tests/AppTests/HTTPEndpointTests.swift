@@ -1,5 +1,7 @@
+import API
 import Foundation
 import Hummingbird
+import HTTPTypes
 import HummingbirdTesting
 import Logging
 import NIOCore
@@ -7,6 +9,7 @@ import Postgres
 import Prometheus
 import Testing
 import TestSupport
+import Workflows
 
 @testable import App
 
@@ -89,5 +92,54 @@ import TestSupport
         let lines = logs.all
         #expect(lines.contains { $0.contains("http.path=/healthz") })
         #expect(!lines.contains { $0.contains("SECRET-TOKEN") })
+    }
+
+    /// Every answer, an error's too, carries `X-Request-Id`, a new one per request, and the
+    /// request's log line the same id. Sent by a peer that is not a trusted proxy, the header is
+    /// not believed.
+    @Test func everyAnswerCarriesItsRequestIdAsItsLogLinesDo() async throws {
+        let logs = CapturedLogs()
+        var logger = Logger(label: "mpshook", factory: { logs.handler(label: $0) })
+        logger.logLevel = .trace
+        try await withUnreachableDatabase { readiness in
+            let app = Application(router: Server.makeRouter(readiness: readiness, registry: PrometheusCollectorRegistry()), logger: logger)
+            let ids = try await app.test(.live) { client in
+                var ids: [String] = []
+                for uri in ["/healthz", "/no/such/path", "/healthz"] {
+                    let response = try await client.execute(uri: uri, method: .get, headers: [.requestId: "chosen-by-caller"])
+                    ids.append(try #require(response.headers[.requestId]))
+                }
+                return ids
+            }
+            #expect(Set(ids).count == 3 && !ids.contains("chosen-by-caller") && ids.allSatisfy { !$0.isEmpty })
+            let requestLines = logs.all.filter { $0.contains(" request ") }
+            for id in ids {
+                #expect(requestLines.contains { $0.contains("hb.request.id=\(id) ") }, "no request log line with \(id)")
+            }
+        }
+    }
+
+    /// From a trusted proxy, a plain `X-Request-Id` (nginx's `$request_id`) is the request's id,
+    /// answered and logged; one with other characters, or longer than 64, is replaced.
+    @Test(arguments: [
+        ("0f3c9a1e2b4d5c6e7f8091a2b3c4d5e6", true), ("req_1.2:3-A", true), (String(repeating: "a", count: 64), true),
+        (String(repeating: "a", count: 65), false), ("two words", false), ("id\u{7F}", false), ("caf\u{E9}", false),
+    ])
+    func aTrustedProxysRequestIdIsKept(sent: String, kept: Bool) async throws {
+        let logs = CapturedLogs()
+        var logger = Logger(label: "mpshook", factory: { logs.handler(label: $0) })
+        logger.logLevel = .trace
+        let rule = ClientAddressRule(proxies: try TrustedProxies(parsing: "127.0.0.1, ::1"))
+        try await withUnreachableDatabase { readiness in
+            let router = Server.makeRouter(readiness: readiness, registry: PrometheusCollectorRegistry(), clientAddress: rule)
+            let answered = try await Application(router: router, logger: logger).test(.live) { client in
+                var headers = HTTPFields()
+                headers.append(HTTPField(name: .requestId, value: sent))
+                return try await client.execute(uri: "/healthz", method: .get, headers: headers).headers[.requestId]
+            }
+            let id = try #require(answered)
+            #expect((id == sent) == kept)
+            #expect(logs.all.contains { $0.contains(" request ") && $0.contains("hb.request.id=\(id) ") })
+        }
     }
 }

@@ -203,6 +203,16 @@ struct NginxIntegrationTests {
             // The replicas' request logs name the forwarded client.
             let replicaLogs = replicas.map { $0.standardOutput + $0.standardError }
             #expect(replicaLogs.joined().contains(#""client.address":"127.0.0.2""#), "no request logged with the client's address")
+            // One id a request in both logs: nginx's $request_id, passed on in X-Request-Id, is the
+            // id the replica logged the request under.
+            let apiIds = access.split(separator: "\n").filter { $0.contains(#""path":"/v1/notifications"#) }.compactMap { line -> String? in
+                guard let start = line.range(of: #""request_id":""#) else { return nil }
+                return String(line[start.upperBound...].prefix { $0 != "\"" })
+            }
+            #expect(apiIds.count >= 2 && apiIds.allSatisfy { $0.count == 32 })
+            for id in apiIds {
+                #expect(replicaLogs.joined().contains(#""hb.request.id":"\#(id)""#), "nginx's request \(id) is not in a replica's log")
+            }
 
             // No token, nor its MAC alone, in any log: nginx's access, error and startup logs, both replicas'.
             let logs = [("access.log", access), ("error.log", Self.read(folder, "error.log")), ("startup.log", Self.read(folder, "startup.log"))]
