@@ -94,7 +94,7 @@ faults_log=.local/faults/test-subset.log
 faults_status=0
 FAULTS_CONFIGURATION=debug FAULTS_SCENARIOS=kill FAULTS_KILLS=3 FAULTS_FUZZ_SECONDS=0 deploy/faults/run.sh >"$faults_log" 2>&1 \
     || faults_status=$?
-grep -E "^faults: (scenarios|FAILED)|^- FAIL|^fuzz.sh:" "$faults_log" || echo "faults: no summary (see $faults_log)"
+grep -E "^faults: |^- FAIL|^fuzz.sh:|^pg.sh:" "$faults_log" || echo "faults: no summary (see $faults_log)"
 if [ "$faults_status" -ne 0 ]; then
     # CI shows only the end of this output: the reason goes here, not only into the log.
     echo "faults: exit $faults_status; the log's last lines:"
