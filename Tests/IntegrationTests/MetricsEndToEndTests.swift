@@ -62,6 +62,20 @@ struct MetricsEndToEndTests {
                 try await EmulatorServer.withRunningEmulator(configuration: emulator) { running in
                     let port = try #require(freeLoopbackPort())
                     let deadPort = try #require(freeLoopbackPort())
+                    // Each job's completion webhook goes to a loopback port nothing listens on: attempted and retried.
+                    // The jobs exist before the service starts, so its dispatcher sends their three calls
+                    // together (at up to 20 a second) into the emulator's one a second, whatever the
+                    // machine's load: at least one is refused.
+                    let jobs = JobStore(client: client)
+                    for _ in 0..<3 {
+                        let correlation = CorrelationId()
+                        var job = NewJob(steps: [NewStep(
+                            correlationId: correlation.uuid, sessionContext: correlation.sessionContext, request: JSONBText(Self.request),
+                            inputURLs: ["https://e.com/ok.mp4", "https://e.com/fail.mp4"]
+                        )])
+                        job.callbackURL = "http://127.0.0.1:\(deadPort)/hook"
+                        _ = try await jobs.create(job)
+                    }
                     let service = try WorkflowCrashTests.serve(
                         database: url, port: port, emulator: running, callbackKeys: callbackKeys,
                         extra: [
@@ -78,17 +92,6 @@ struct MetricsEndToEndTests {
                     }
                     try #require(ready, "not ready; log: \(service.standardError.suffix(2000))")
 
-                    // Each job's completion webhook goes to a loopback port nothing listens on: attempted and retried.
-                    let jobs = JobStore(client: client)
-                    for _ in 0..<3 {
-                        let correlation = CorrelationId()
-                        var job = NewJob(steps: [NewStep(
-                            correlationId: correlation.uuid, sessionContext: correlation.sessionContext, request: JSONBText(Self.request),
-                            inputURLs: ["https://e.com/ok.mp4", "https://e.com/fail.mp4"]
-                        )])
-                        job.callbackURL = "http://127.0.0.1:\(deadPort)/hook"
-                        _ = try await jobs.create(job)
-                    }
                     // A callback with a wrong token (401, a rejection) and an API read without a key (401).
                     let forged = try await http.execute(Curl.HTTPRequest(
                         method: "POST", url: base + "/mps/notify?token=forged",
