@@ -34,8 +34,11 @@ if [ "$configuration" = release ]; then
     echo "== release build"
     swift build -c release --product mpshook 2>&1 | grep -E "error|Build of" || true
 fi
-bin="$(swift build -c "$configuration" --show-bin-path)/mpshook"
-[ -x "$bin" ] || { echo "faults: $bin was not built" >&2; exit 1; }
+# The last line only: SwiftPM may print more (a resolution, a warning) before the path.
+bin_dir="$(swift build -c "$configuration" --show-bin-path 2>/dev/null | tail -n 1)"
+bin="$bin_dir/mpshook"
+[ -x "$bin" ] || bin="$root/.build/$configuration/mpshook"
+[ -x "$bin" ] || { echo "faults: FAILED: no mpshook binary in $bin_dir or .build/$configuration (build it first)" >&2; exit 1; }
 built=$(date +%s)
 
 cleanup() { scripts/pg.sh reset faults "$pg_port" >/dev/null 2>&1 || true; }
