@@ -7,6 +7,9 @@
 #   scripts/pg.sh reset NAME        stop it and delete its data
 #   scripts/pg.sh url NAME PORT     print the URL of its `postgres` database
 #   scripts/pg.sh status NAME       exit 0 when it runs
+#
+# MPSHOOK_PG_FSYNC=off starts it without fsync (the test command's cluster: see scripts/test.sh);
+# every other cluster (demo, benchmarks, the fault suite) keeps fsync on.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -63,7 +66,7 @@ start)
     # ephemeral range) or a cluster that is still shutting down: retry that, a few times.
     for attempt in 1 2 3 4 5 6; do
         if "${as_postgres[@]}" "$bindir/pg_ctl" -D "$data" -l "$log" -w -t 30 \
-            -o "-p $port -k $socketdir -c listen_addresses=127.0.0.1 -c max_connections=500 -c fsync=on" start >/dev/null; then
+            -o "-p $port -k $socketdir -c listen_addresses=127.0.0.1 -c max_connections=500 -c fsync=${MPSHOOK_PG_FSYNC:-on}" start >/dev/null; then
             break
         fi
         if [ "$attempt" -lt 6 ] && tail -n 5 "$log" 2>/dev/null | grep -q "Address already in use"; then

@@ -35,7 +35,9 @@ enum TestDatabase {
     static func withFreshDatabase<Result>(_ body: (String) async throws -> Result) async throws -> Result {
         let server = try serverURL()
         let name = "test_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
-        try await withClient(url: server, maximumConnections: 1) { admin in
+        // No statement timeout for CREATE and DROP DATABASE: either may wait on a checkpoint,
+        // which at the peak of the parallel pass takes as long as it takes.
+        try await withClient(url: server, maximumConnections: 1, statementTimeout: nil) { admin in
             _ = try await admin.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"))
         }
         do {
@@ -63,7 +65,7 @@ enum TestDatabase {
     }
 
     private static func drop(_ name: String, server: String) async throws {
-        try await withClient(url: server, maximumConnections: 1) { admin in
+        try await withClient(url: server, maximumConnections: 1, statementTimeout: nil) { admin in
             _ = try await admin.query(PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(name) WITH (FORCE)"))
         }
     }
