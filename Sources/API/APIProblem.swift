@@ -11,7 +11,9 @@ import NIOCore
 ///
 /// Handlers and middleware throw it; Hummingbird renders it (``response(from:context:)``), and
 /// ``ProblemMiddleware`` turns every other error into one as well, so no route answers without a
-/// body. The door's failed token or `Sign` check is the exception: a bare 401, by design.
+/// body. The door's failed token or `Sign` check gets one constant answer
+/// (``callbackNotAuthenticated``) that says which check failed to nobody: the reason goes to
+/// metrics only.
 public struct APIProblem: HTTPResponseError, Sendable, Equatable {
     /// What went wrong, as a stable slug (the `type` URN's last part).
     public struct Kind: Hashable, Sendable, CustomStringConvertible {
@@ -34,6 +36,7 @@ public struct APIProblem: HTTPResponseError, Sendable, Equatable {
         public static let workflowNotFound = Kind("workflow-not-found")
         public static let keyNotFound = Kind("key-not-found")
         public static let unauthorized = Kind("unauthorized")
+        public static let callbackNotAuthenticated = Kind("callback-not-authenticated")
         public static let insufficientScope = Kind("insufficient-scope")
         public static let actionNotAllowed = Kind("action-not-allowed")
         public static let taskIdTaken = Kind("task-id-taken")
@@ -147,6 +150,12 @@ extension APIProblem {
         let challenge = invalidToken ? "Bearer realm=\"mpshook\", error=\"invalid_token\"" : "Bearer realm=\"mpshook\""
         return APIProblem(.unauthorized, .unauthorized, detail, headers: [.wwwAuthenticate: challenge])
     }
+
+    /// The door's answer to a callback whose URL token, or `Sign` and expiry, did not check out
+    /// (401): the same for every such failure, so a caller learns nothing of which.
+    public static let callbackNotAuthenticated = APIProblem(
+        .unauthorized, .callbackNotAuthenticated, "the callback could not be authenticated for its SessionContext"
+    )
 
     /// A valid key whose scope does not cover the route (403).
     public static func insufficientScope(required: String, held: String) -> APIProblem {

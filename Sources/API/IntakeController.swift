@@ -13,10 +13,14 @@ import Workflows
 /// named in `SessionContext`, then `Sign` and expiry when a NotifyKey is set), stores it raw
 /// through the group commit, and answers 200 only after that commit.
 ///
-/// Answers: 200 stored or duplicate; 400 malformed (problem+json); 401 bare when a check fails
-/// (the reason goes to metrics, never to the caller or a log line with the token); 413 too
-/// large; 503 when the database did not commit in time (MPS retries).
+/// Answers: 200 stored or duplicate; 400 malformed (problem+json); 401 when a check fails, one
+/// constant problem+json for every check (the reason goes to metrics, never to the caller or a
+/// log line with the token); 413 too large; 503 when the database did not commit in time (MPS
+/// retries).
 public struct IntakeController<Context: RemoteAddressRequestContext>: Sendable {
+    /// The 401, rendered once.
+    static var notAuthenticated: Response { APIProblem.callbackNotAuthenticated.response }
+
     /// Where a checked notification goes before it is answered.
     public enum Storage: Sendable {
         /// The product: a shared batch per commit (``GroupCommitter``).
@@ -87,10 +91,10 @@ public struct IntakeController<Context: RemoteAddressRequestContext>: Sendable {
         }
         let correlation = CorrelationId(sessionContext: envelope.sessionContext)
         guard let token = request.uri.queryParameters.get("token"), configuration.tokens.verify(token, for: correlation) else {
-            return (Response(status: .unauthorized), .rejected("token"))
+            return (Self.notAuthenticated, .rejected("token"))
         }
         if case .failure(let rejection) = configuration.verifier.check(envelope, now: Int64(Date().timeIntervalSince1970)) {
-            return (Response(status: .unauthorized), .rejected(rejection.reason))
+            return (Self.notAuthenticated, .rejected(rejection.reason))
         }
         let notification = IncomingNotification(
             contentHash: fingerprint,

@@ -158,7 +158,7 @@ struct IntakeIntegrationTests {
         }
     }
 
-    @Test func badTokensGetABare401AndNothingIsStored() async throws {
+    @Test func badTokensGetOneConstant401ProblemAndNothingIsStored() async throws {
         try await withDoor { http, client in
             let mine = CorrelationId()
             let body = Self.body(context: mine.sessionContext)
@@ -172,11 +172,17 @@ struct IntakeIntegrationTests {
             for token in cases {
                 let response = try await Self.post(http, token: token, body: body)
                 #expect(response.status == .unauthorized, "token \(String(describing: token))")
-                #expect(response.body.readableBytes == 0)
+                #expect(response.headers[.contentType] == "application/problem+json")
+                #expect(String(buffer: response.body) == String(buffer: Self.notAuthenticatedBody))
             }
             #expect(try await Self.rows(client) == 0)
         }
     }
+
+    /// The door's one 401 body: a problem document naming no check.
+    static let notAuthenticatedBody = ByteBuffer(
+        string: #"{"detail":"the callback could not be authenticated for its SessionContext","status":401,"title":"Unauthorized","type":"urn:mpshook:problem:callback-not-authenticated"}"#
+    )
 
     @Test func badSignOrExpiredTimestampGets401() async throws {
         try await withDoor { http, client in
@@ -184,11 +190,14 @@ struct IntakeIntegrationTests {
             let token = Self.tokens.token(for: correlation)
             let wrongKey = try await Self.post(http, token: token, body: Self.body(context: correlation.sessionContext, key: "other-key"))
             #expect(wrongKey.status == .unauthorized)
+            // The same answer as a bad token's: which check failed is not told.
+            #expect(String(buffer: wrongKey.body) == String(buffer: Self.notAuthenticatedBody))
             let expired = try await Self.post(
                 http, token: token,
                 body: Self.body(context: correlation.sessionContext, expiry: Int64(Date().timeIntervalSince1970) - 3600)
             )
             #expect(expired.status == .unauthorized)
+            #expect(String(buffer: expired.body) == String(buffer: Self.notAuthenticatedBody))
             #expect(try await Self.rows(client) == 0)
         }
     }
@@ -345,14 +354,14 @@ extension IntakeIntegrationTests {
 
     /// A validly signed `Timestamp` of `Int64.max` used to overflow the expiry check and end the
     /// process; it is refused like any failed check.
-    @Test func aTimestampNearInt64MaxGetsABare401AndNothingIsStored() async throws {
+    @Test func aTimestampNearInt64MaxGetsThe401AndNothingIsStored() async throws {
         try await withDoor { http, client in
             let correlation = CorrelationId()
             let token = Self.tokens.token(for: correlation)
             for expiry in [Int64.max, Int64.max - 1, Int64.max - 60] {
                 let response = try await Self.post(http, token: token, body: Self.body(context: correlation.sessionContext, expiry: expiry))
                 #expect(response.status == .unauthorized, "\(expiry)")
-                #expect(response.body.readableBytes == 0)
+                #expect(String(buffer: response.body) == String(buffer: Self.notAuthenticatedBody))
             }
             #expect(try await Self.rows(client) == 0)
         }
@@ -365,7 +374,7 @@ extension IntakeIntegrationTests {
             let (correlation, step) = try await Self.submittedStep(client)
             let response = try await Self.post(http, token: Self.staticToken, body: Self.body(context: correlation.sessionContext, status: "FAIL"))
             #expect(response.status == .unauthorized)
-            #expect(response.body.readableBytes == 0)
+            #expect(String(buffer: response.body) == String(buffer: Self.notAuthenticatedBody))
             #expect(try await Self.rows(client) == 0)
             #expect(try await Self.output(client, step: step).status == "WAITING")
         }
