@@ -20,18 +20,22 @@ public struct ClientAddressRule: Sendable {
 
     /// Whether `peer` is one of the trusted proxies, whose forwarding headers are believed.
     public func trusts(peer: SocketAddress?) -> Bool {
-        guard let address = peer?.ipAddress.flatMap({ IPAddress($0) })?.unmapped else { return false }
-        return proxies.contains(address)
+        Self.address(of: peer).map(proxies.contains) ?? false
     }
 
     /// The client of a request with `headers` from `peer`; nil when the peer is not an IP
     /// address (a Unix socket, an in-process test).
     public func client(_ headers: HTTPFields, peer: SocketAddress?) -> IPAddress? {
-        guard let peer = peer?.ipAddress.flatMap({ IPAddress($0) })?.unmapped else { return nil }
+        guard let peer = Self.address(of: peer) else { return nil }
         // Most requests come from a peer that is not a proxy: no header is read for them.
         guard proxies.contains(peer) else { return peer }
         let values = headers.compactMap { $0.name.canonicalName == header ? $0.value : nil }
         return proxies.client(peer: peer, forwardedFor: values)
+    }
+
+    /// The peer's IP address (an IPv4-mapped one as IPv4); nil when it is not an IP address.
+    private static func address(of peer: SocketAddress?) -> IPAddress? {
+        peer?.ipAddress.flatMap { IPAddress($0) }?.unmapped
     }
 }
 

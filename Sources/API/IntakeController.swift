@@ -9,6 +9,10 @@ public import Store
 public import Intake
 import Workflows
 
+/// The door's 401, rendered once (a generic type cannot hold a stored static): a flood of bad
+/// callbacks costs no JSON encoding each.
+private let callbackNotAuthenticated = APIProblem.callbackNotAuthenticated.response
+
 /// The NotifyUrl door: checks each MPS callback (size, UTF-8 JSON, the URL token for the step
 /// named in `SessionContext`, then `Sign` and expiry when a NotifyKey is set), stores it raw
 /// through the group commit, and answers 200 only after that commit.
@@ -18,9 +22,6 @@ import Workflows
 /// log line with the token); 413 too large; 503 when the database did not commit in time (MPS
 /// retries).
 public struct IntakeController<Context: RemoteAddressRequestContext>: Sendable {
-    /// The 401, rendered once.
-    static var notAuthenticated: Response { APIProblem.callbackNotAuthenticated.response }
-
     /// Where a checked notification goes before it is answered.
     public enum Storage: Sendable {
         /// The product: a shared batch per commit (``GroupCommitter``).
@@ -91,10 +92,10 @@ public struct IntakeController<Context: RemoteAddressRequestContext>: Sendable {
         }
         let correlation = CorrelationId(sessionContext: envelope.sessionContext)
         guard let token = request.uri.queryParameters.get("token"), configuration.tokens.verify(token, for: correlation) else {
-            return (Self.notAuthenticated, .rejected("token"))
+            return (callbackNotAuthenticated, .rejected("token"))
         }
         if case .failure(let rejection) = configuration.verifier.check(envelope, now: Int64(Date().timeIntervalSince1970)) {
-            return (Self.notAuthenticated, .rejected(rejection.reason))
+            return (callbackNotAuthenticated, .rejected(rejection.reason))
         }
         let notification = IncomingNotification(
             contentHash: fingerprint,

@@ -34,6 +34,14 @@ import Workflows
         await client.shutdown()
     }
 
+    /// A logger at `trace` whose lines the returned logs keep.
+    static func capturingLogger() -> (CapturedLogs, Logger) {
+        let logs = CapturedLogs()
+        var logger = Logger(label: "mpshook", factory: { logs.handler(label: $0) })
+        logger.logLevel = .trace
+        return (logs, logger)
+    }
+
     @Test func healthzAnswersWhileTheDatabaseIsDown() async throws {
         try await withUnreachableDatabase { readiness in
             let app = Application(router: Server.makeRouter(readiness: readiness, registry: PrometheusCollectorRegistry()), logger: quiet)
@@ -79,9 +87,7 @@ import Workflows
     }
 
     @Test func requestLogsNeverContainTheQueryString() async throws {
-        let logs = CapturedLogs()
-        var logger = Logger(label: "mpshook", factory: { logs.handler(label: $0) })
-        logger.logLevel = .trace
+        let (logs, logger) = Self.capturingLogger()
         try await withUnreachableDatabase { readiness in
             let app = Application(router: Server.makeRouter(readiness: readiness, registry: PrometheusCollectorRegistry()), logger: logger)
             try await app.test(.router) { client in
@@ -98,9 +104,7 @@ import Workflows
     /// request's log line the same id. Sent by a peer that is not a trusted proxy, the header is
     /// not believed.
     @Test func everyAnswerCarriesItsRequestIdAsItsLogLinesDo() async throws {
-        let logs = CapturedLogs()
-        var logger = Logger(label: "mpshook", factory: { logs.handler(label: $0) })
-        logger.logLevel = .trace
+        let (logs, logger) = Self.capturingLogger()
         try await withUnreachableDatabase { readiness in
             let app = Application(router: Server.makeRouter(readiness: readiness, registry: PrometheusCollectorRegistry()), logger: logger)
             let ids = try await app.test(.live) { client in
@@ -126,9 +130,7 @@ import Workflows
         (String(repeating: "a", count: 65), false), ("two words", false), ("id\u{7F}", false), ("caf\u{E9}", false),
     ])
     func aTrustedProxysRequestIdIsKept(sent: String, kept: Bool) async throws {
-        let logs = CapturedLogs()
-        var logger = Logger(label: "mpshook", factory: { logs.handler(label: $0) })
-        logger.logLevel = .trace
+        let (logs, logger) = Self.capturingLogger()
         let rule = ClientAddressRule(proxies: try TrustedProxies(parsing: "127.0.0.1, ::1"))
         try await withUnreachableDatabase { readiness in
             let router = Server.makeRouter(readiness: readiness, registry: PrometheusCollectorRegistry(), clientAddress: rule)
