@@ -58,8 +58,8 @@ timed='WorkflowEndToEndTests|ReconcilerTests|ReconcilerLeaderTests|ContinuousRec
 timed+='|CallPermitStoreTests|SickDatabaseTests|DoorOutageLogTests|PostgresPoolTests|WebhookDeliveryTests|StepCommandTests|KeyCommandTests|HostileConnectionTests|DescriptorExhaustionTests'
 timed+='|PostgresListenerTests|EventStreamTests|JobCancelEndToEndTests|NginxIntegrationTests|RollingRestartTests'
 # The change feed reads what the cluster's oldest open transaction lets it; the metrics test
-# needs three calls within the emulator's second.
-timed+='|ChangeFeedTests|MetricsEndToEndTests'
+# needs three calls within the emulator's second; retention in a running service is waited for.
+timed+='|ChangeFeedTests|MetricsEndToEndTests|RetentionServiceTests'
 if [ "$#" -gt 0 ]; then
     swift test --skip-build "$@" 2>&1 | tee "$test_log" || status=$?
 else

@@ -131,7 +131,7 @@ import Testing
                     _ = try await committer.submit(Self.notification(), timeout: .seconds(10))
                 }
                 #expect(error?.reason == .queueFull)
-                #expect(ContinuousClock.now - started < .seconds(1))
+                #expect(ContinuousClock.now - started < .seconds(5)) // at once: well inside the 10 s timeout
                 writer.release()
                 try await group.waitForAll()
             }
@@ -169,7 +169,7 @@ import Testing
                     _ = try await committer.submit(Self.notification(), timeout: .seconds(10))
                 }
                 #expect(error?.reason == .commitsStalled)
-                #expect(ContinuousClock.now - started < .seconds(1))
+                #expect(ContinuousClock.now - started < .seconds(5)) // at once: well inside the 10 s timeout
                 writer.release()
                 try await group.waitForAll()
             }

@@ -299,7 +299,9 @@ struct IntakeIntegrationTests {
             let response = try await Self.post(http, token: Self.tokens.token(for: correlation), body: Self.body(context: correlation.sessionContext))
             #expect(response.status == .serviceUnavailable)
             #expect(response.headers[.contentType] == "application/problem+json")
-            #expect(ContinuousClock.now - started < .seconds(5))
+            // Bounded by the store timeout (2 s), not the pool's endless reconnecting; the slack
+            // is for the parallel pass, where this has taken 10 s on 2 shared cores.
+            #expect(ContinuousClock.now - started < .seconds(30))
         }
     }
 

@@ -178,34 +178,6 @@ struct RetentionTests {
         }
     }
 
-    /// `serve` runs retention only when `MPSHOOK_RETENTION` turns it on: with it on (a one-second
-    /// interval), an old notification of a finished job loses its body within seconds while a
-    /// recent one stays whole; with it off (the default) the same old row stays whole.
-    @Test(arguments: [true, false])
-    func theServicePrunesOnlyWhenTurnedOn(_ enabled: Bool) async throws {
-        let environment = enabled
-            ? ["MPSHOOK_RETENTION": "on", "MPSHOOK_RETENTION_AGE": "1d", "MPSHOOK_RETENTION_INTERVAL": "1"]
-            : ["MPSHOOK_RETENTION_AGE": "1d", "MPSHOOK_RETENTION_INTERVAL": "1"]
-        try await Spine.run(replicas: 1, emulator: EmulatorConfiguration(), environment: environment) { url, _ in
-            try await TestDatabase.withClient(url: url) { client in
-                let finished = try await Self.job(client, state: "succeeded")
-                let old = try await Self.insert(client, correlation: finished.correlation.uuid, outcome: "applied", received: Date(timeIntervalSinceNow: -2 * Self.day))
-                let recent = try await Self.insert(client, correlation: finished.correlation.uuid, outcome: "applied", received: Date(timeIntervalSinceNow: -3600))
-                // Enabled: pruned by the pass after the insert (passes start every second).
-                // Disabled: the same wait sees it whole.
-                let deadline = ContinuousClock.now + .seconds(enabled ? 15 : 3)
-                var stored = try await Self.stored(client)
-                while ContinuousClock.now < deadline, stored[old]?.prunedAt == nil {
-                    try await Task.sleep(for: .milliseconds(100))
-                    stored = try await Self.stored(client)
-                }
-                #expect((stored[old]?.prunedAt != nil) == enabled)
-                #expect(stored[old]?.body.isEmpty == enabled)
-                #expect(stored[recent]?.prunedAt == nil && stored[recent]?.body.isEmpty == false)
-            }
-        }
-    }
-
     /// While another session holds the retention lock (another replica's batch), a pass does
     /// nothing and says it yielded.
     @Test func aPassYieldsToAnotherReplicaPruning() async throws {
