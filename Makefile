@@ -1,5 +1,5 @@
 # The two commands of the README, plus helpers.
-.PHONY: demo test stop build bench bench-api faults fuzz
+.PHONY: demo test stop build bench bench-api bench-footprint faults fuzz
 
 demo:   ## install what is missing, start Postgres, migrate, serve; Ctrl-C stops everything
 	scripts/demo.sh
@@ -19,6 +19,9 @@ bench:  ## the intake/applier benchmark, then chaining latency (release build, w
 
 bench-api: ## the REST API list queries over 10M notifications and 1M steps (p50/p99, EXPLAIN of each)
 	deploy/bench/api-queries.sh
+
+bench-footprint: ## start-up time to /readyz and idle memory of mpshook serve (release build)
+	deploy/bench/footprint.sh
 
 faults: ## the fault suite: kill -9, PostgreSQL stopped and stalled, hostile clients, fuzz regression (release build)
 	deploy/faults/run.sh
