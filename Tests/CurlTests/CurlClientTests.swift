@@ -301,7 +301,8 @@ import TestSupport
             }
             #expect(error.code == .cancelled)
             #expect(error.delivery == .maybeSent)
-            #expect(clock.now - start < .seconds(5))
+            // Stopped by the cancellation, not the 60 s timeout (slack for the parallel pass).
+            #expect(clock.now - start < .seconds(30))
         }
     }
 

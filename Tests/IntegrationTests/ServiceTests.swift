@@ -50,6 +50,8 @@ struct ServiceTests {
         _ = try TestDatabase.serverURL()
         // A free port, not a fixed one: the fault suite's cluster (55434) may start right after.
         let port = String(try #require(freeLoopbackPort()))
+        // A cluster left running on another port by a run that crashed would be taken for this one.
+        _ = try await Scripts.pg("reset", "readiness", port)
         let server = try await Scripts.pg("start", "readiness", port)
         do {
             try await checkReadinessAcrossARestart(server: server, port: port)
@@ -101,7 +103,9 @@ struct ServiceTests {
                 command, database: "postgresql://mpshook:hunter2@127.0.0.1:1/nowhere"
             )
             #expect(result.status != 0)
-            #expect(ContinuousClock.now - started < .seconds(10))
+            // No retrying: refused at once. The bound is slack for the parallel pass, where
+            // starting the debug binary alone has taken seconds (10.4 s seen under load).
+            #expect(ContinuousClock.now - started < .seconds(20))
             #expect(result.stderr.split(separator: "\n").count == 1)
             #expect(result.stderr.contains("cannot use the database"))
             #expect(!result.stderr.contains("hunter2"))

@@ -228,7 +228,8 @@ struct WebhookDeliveryTests {
 
                     let store = WebhookStore(client: client)
                     #expect(try await store.redeliver(delivery.id, actor: "tester", reason: "allow list fixed") == .queued(previous: .failed))
-                    #expect(try await store.redeliver(delivery.id, actor: "tester", reason: "twice") != .queued(previous: .failed))
+                    // (A second redeliver while it is queued is refused: DeliveriesAPITests' 409.
+                    // Not here: the running deliverer may already have failed it again.)
                     let audit = try await client.query("""
                         SELECT actor, action, reason, job_id FROM operator_actions WHERE action = 'webhook.redeliver'
                         """).map { try $0.decode((String, String, String, UUID).self) }

@@ -9,6 +9,7 @@ import NIOCore
 import NIOPosix
 import ServiceLifecycle
 import Synchronization
+import Testing
 
 /// A request body the way a caller would write one; `notifyUrl` nil means no notifications;
 /// `raw` replaces the whole `RawParameter` object (JSON text) when given.
@@ -140,13 +141,17 @@ final class CallbackReceiver: Sendable {
         }
     }
 
-    /// Waits (bounded) until at least `count` bodies arrived.
-    func waitFor(_ count: Int, within limit: Duration = .seconds(10)) async throws -> [[UInt8]] {
+    /// Waits (bounded) until at least `count` bodies arrived; fewer is a failure that ends the
+    /// test, so callers may index the first `count` (an index out of range would crash the
+    /// whole test process). The bound is wide for the parallel pass; it ends when they arrive.
+    func waitFor(_ count: Int, within limit: Duration = .seconds(60)) async throws -> [[UInt8]] {
         let deadline = ContinuousClock.now + limit
         while ContinuousClock.now < deadline, bodies.count < count {
             try await Task.sleep(for: .milliseconds(10))
         }
-        return bodies
+        let arrived = bodies
+        try #require(arrived.count >= count, "\(arrived.count) of \(count) callbacks arrived within \(limit)")
+        return arrived
     }
 }
 
@@ -160,7 +165,7 @@ func statuses(_ body: [UInt8]) throws -> [String] {
 
 /// Waits (bounded) until the emulator has recorded at least `count` callbacks: a receiver
 /// can see a body before the emulator has read the answer and written its record.
-func recordedCallbacks(_ running: RunningEmulator, atLeast count: Int, within limit: Duration = .seconds(10)) async throws -> [RecordedCallback] {
+func recordedCallbacks(_ running: RunningEmulator, atLeast count: Int, within limit: Duration = .seconds(60)) async throws -> [RecordedCallback] {
     let deadline = ContinuousClock.now + limit
     while running.emulator.callbacks.count < count, ContinuousClock.now < deadline {
         try await Task.sleep(for: .milliseconds(10))

@@ -23,7 +23,8 @@ import Testing
         async let wakeup = subscription.next(within: .seconds(30))
         subscription.post(channels: ["a"], recheck: false)
         #expect(await wakeup?.channels == ["a"])
-        #expect(ContinuousClock.now - started < .seconds(10))
+        // Before the 30 s timeout (slack for the parallel pass: 16 s seen there under load).
+        #expect(ContinuousClock.now - started < .seconds(25))
     }
 
     @Test func aCancelledWaitReturnsNilAndKeepsLaterWakeupsPending() async {
