@@ -20,7 +20,9 @@ struct RetentionServiceTests {
             : ["MPSHOOK_RETENTION_AGE": "1d", "MPSHOOK_RETENTION_INTERVAL": "1"]
         try await Spine.run(replicas: 1, emulator: EmulatorConfiguration(), environment: environment) { url, _ in
             try await TestDatabase.withClient(url: url) { client in
-                let finished = try await Self.finishedJob(client)
+                // Its step is created due in an hour, so the running dispatcher never claims it
+                // before the helper moves it to `submitted`.
+                let finished = try await RetentionTests.job(client, state: "succeeded", dueIn: 3600).correlation
                 let old = try await RetentionTests.insert(client, correlation: finished.uuid, outcome: "applied", received: Date(timeIntervalSinceNow: -2 * RetentionTests.day))
                 let recent = try await RetentionTests.insert(client, correlation: finished.uuid, outcome: "applied", received: Date(timeIntervalSinceNow: -3600))
                 // Enabled: pruned by the pass after the insert (passes start every second); the
@@ -37,20 +39,6 @@ struct RetentionServiceTests {
                 #expect(stored[recent]?.prunedAt == nil && stored[recent]?.body.isEmpty == false)
             }
         }
-    }
-
-    /// A succeeded job whose one step MPS accepted, created so the running dispatcher never sees
-    /// it pending: the step is created due in an hour, then moved to `submitted`.
-    static func finishedJob(_ client: PostgresClient) async throws -> CorrelationId {
-        let correlation = CorrelationId()
-        let job = NewJob(steps: [NewStep(
-            correlationId: correlation.uuid, sessionContext: correlation.sessionContext, request: JSONBText("{}"),
-            inputURLs: ["https://e.com/a.mp4"], delaySeconds: 3600
-        )])
-        _ = try await JobStore(client: client).create(job)
-        _ = try await client.query("UPDATE steps SET state = 'submitted', task_id = \("t-" + UUID().uuidString) WHERE id = \(job.steps[0].id)")
-        _ = try await client.query("UPDATE jobs SET state = 'succeeded' WHERE id = \(job.id)")
-        return correlation
     }
 
     /// What a failure needs to tell apart: the job's and step's states now, and how many rows a

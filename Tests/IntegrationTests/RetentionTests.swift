@@ -21,9 +21,10 @@ struct RetentionTests {
     static let quiet = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
     static let day: TimeInterval = 86_400
 
-    /// A job in `state` with one step (one input) that MPS accepted.
-    static func job(_ client: PostgresClient, state: String) async throws -> (correlation: CorrelationId, jobId: UUID, stepId: UUID) {
-        let created = try await TestDatabase.createStep(client)
+    /// A job in `state` with one step (one input) that MPS accepted; `dueIn`: see
+    /// ``TestDatabase/createStep(_:inputs:state:dueIn:)``.
+    static func job(_ client: PostgresClient, state: String, dueIn: Int = 0) async throws -> (correlation: CorrelationId, jobId: UUID, stepId: UUID) {
+        let created = try await TestDatabase.createStep(client, dueIn: dueIn)
         _ = try await client.query("UPDATE steps SET state = 'submitted', task_id = \("t-" + UUID().uuidString) WHERE id = \(created.stepId)")
         _ = try await client.query("UPDATE jobs SET state = \(state) WHERE id = \(created.jobId)")
         return created

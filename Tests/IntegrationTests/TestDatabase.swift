@@ -112,14 +112,16 @@ enum TestDatabase {
     }
 
     /// Creates a job with one step over `inputs` inputs (`https://e.com/a.mp4`, `b.mp4`, …); with
-    /// `state`, the step is moved there with TaskId `t-1`, as the dispatcher leaves it.
+    /// `state`, the step is moved there with TaskId `t-1`, as the dispatcher leaves it. A step
+    /// `dueIn` seconds ahead is left alone that long by a running dispatcher.
     static func createStep(
-        _ client: PostgresClient, inputs: Int = 1, state: String? = nil
+        _ client: PostgresClient, inputs: Int = 1, state: String? = nil, dueIn: Int = 0
     ) async throws -> (correlation: CorrelationId, jobId: UUID, stepId: UUID) {
         let correlation = CorrelationId()
         let urls = (0..<inputs).map { "https://e.com/\(Character(UnicodeScalar(UInt8(97 + $0 % 26)))).mp4" }
         let job = NewJob(steps: [NewStep(
-            correlationId: correlation.uuid, sessionContext: correlation.sessionContext, request: JSONBText("{}"), inputURLs: urls
+            correlationId: correlation.uuid, sessionContext: correlation.sessionContext, request: JSONBText("{}"), inputURLs: urls,
+            delaySeconds: dueIn
         )])
         _ = try await JobStore(client: client).create(job)
         if let state {

@@ -36,14 +36,7 @@ trap cleanup EXIT INT TERM
 
 echo "== throwaway PostgreSQL on 127.0.0.1:$pg_port"
 throwaway_postgres benchchain "$pg_port" chain
-export MPSHOOK_DATABASE_URL="$database_url"
-export MPSHOOK_HTTP_PORT="$http_port" MPSHOOK_PUBLIC_BASE_URL="http://127.0.0.1:$http_port"
-export MPSHOOK_MPS_ENDPOINT="http://127.0.0.1:$emulator_port"
-export MPSHOOK_CALLBACK_KEYS="chain:$(random_key 32)"
-export MPSHOOK_NOTIFY_KEY="chaining-bench-notify-key"
-export TENCENTCLOUD_SECRET_ID="chain-$(random_key 12)"
-export TENCENTCLOUD_SECRET_KEY="$(random_key 24)"
-export LOG_LEVEL=warning
+export_serve_environment chain "$http_port" "$emulator_port"
 "$bin/mpshook" migrate >>"$log" 2>&1
 # POST /v1/jobs needs an API key of scope write (the key is the first line keys create prints).
 api_key="$("$bin/mpshook" keys create --name chaining-bench --scope write --actor bench 2>>"$log" | sed -n 1p)"

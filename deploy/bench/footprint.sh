@@ -36,14 +36,7 @@ trap cleanup EXIT INT TERM
 
 echo "== throwaway PostgreSQL on 127.0.0.1:$pg_port"
 throwaway_postgres benchfoot "$pg_port" footprint
-export MPSHOOK_DATABASE_URL="$database_url"
-export MPSHOOK_HTTP_PORT="$http_port" MPSHOOK_PUBLIC_BASE_URL="http://127.0.0.1:$http_port"
-export MPSHOOK_MPS_ENDPOINT="http://127.0.0.1:$emulator_port"
-export MPSHOOK_CALLBACK_KEYS="foot:$(random_key 32)"
-export MPSHOOK_NOTIFY_KEY="footprint-bench-notify-key"
-export TENCENTCLOUD_SECRET_ID="foot-$(random_key 12)"
-export TENCENTCLOUD_SECRET_KEY="$(random_key 24)"
-export LOG_LEVEL=warning
+export_serve_environment foot "$http_port" "$emulator_port"
 "$bin/mpshook" migrate >>"$log" 2>&1
 
 "$bin/mps-emulator" --port "$emulator_port" >>"$emulator_log" 2>&1 &

@@ -1,6 +1,7 @@
-# Shell functions the benchmark scripts share (sourced by run.sh and chaining.sh, after
+# Shell functions the benchmark scripts share (sourced by each of them, after
 # `set -euo pipefail`): the repository root as working directory, release builds, a throwaway
-# PostgreSQL, random keys and waiting for a process to answer. Messages start with $bench_name.
+# PostgreSQL, random keys, the environment of a served mpshook and waiting for a process to
+# answer. Messages start with $bench_name.
 
 bench_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$bench_root"
@@ -37,6 +38,19 @@ drop_postgres() {  # $1 cluster name, $2 port
 # $1 random bytes, base64url without padding (keys and secret ids that are never reused).
 random_key() {
     head -c "$1" /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n'
+}
+
+# Exports what `mpshook serve` needs to run against $database_url and the emulator on
+# EMULATOR_PORT, on HTTP_PORT: fresh callback keys and MPS credentials, logs at warning.
+export_serve_environment() {  # $1 name (keys and secret id prefix), $2 HTTP port, $3 emulator port
+    export MPSHOOK_DATABASE_URL="$database_url"
+    export MPSHOOK_HTTP_PORT="$2" MPSHOOK_PUBLIC_BASE_URL="http://127.0.0.1:$2"
+    export MPSHOOK_MPS_ENDPOINT="http://127.0.0.1:$3"
+    export MPSHOOK_CALLBACK_KEYS="$1:$(random_key 32)"
+    export MPSHOOK_NOTIFY_KEY="$1-bench-notify-key"
+    export TENCENTCLOUD_SECRET_ID="$1-$(random_key 12)"
+    export TENCENTCLOUD_SECRET_KEY="$(random_key 24)"
+    export LOG_LEVEL=warning
 }
 
 # Waits (up to 10 s) until `curl -f URL` succeeds; stops the script with the end of LOG when it
