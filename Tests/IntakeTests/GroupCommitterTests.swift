@@ -69,7 +69,7 @@ import Testing
         }
     }
 
-    static func eventually(within limit: Duration = .seconds(5), _ condition: () -> Bool) async -> Bool {
+    static func eventually(within limit: Duration = .seconds(60), _ condition: () -> Bool) async -> Bool {
         let deadline = ContinuousClock.now + limit
         while ContinuousClock.now < deadline {
             if condition() { return true }

@@ -327,7 +327,7 @@ struct IntakeIntegrationTests {
                                     contentHash: Array(SHA256.hash(Array(body.utf8))), correlationId: nil, sessionContext: nil,
                                     eventType: "BatchTask", body: body, headers: headers
                                 )
-                                return (try? await committer.submit(notification, timeout: .seconds(10))) == .stored
+                                return (try? await committer.submit(notification, timeout: .seconds(60))) == .stored
                             }
                         }
                         var stored: [Bool] = []

@@ -107,7 +107,7 @@ struct JobsAPIIntegrationTests {
             ])
 
             // The dispatcher is woken once, on its own channel, with no payload.
-            let wakeup = try #require(try await wakeups.next(within: .seconds(5)))
+            let wakeup = try #require(try await wakeups.next(within: .seconds(30)))
             #expect(wakeup.channel == JobStore.stepsChannel)
             #expect(wakeup.payload == "")
             #expect(try await wakeups.next(within: .milliseconds(300)) == nil)

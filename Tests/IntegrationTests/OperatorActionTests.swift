@@ -156,7 +156,7 @@ struct OperatorActionTests {
             #expect(OperatorActionRecord.field("correlation_id", in: record.before) == correlation.uuid.uuidString.lowercased())
             #expect(OperatorActionRecord.field("correlation_id", in: record.after) == row.correlationId.uuidString.lowercased())
             #expect(OperatorActionRecord.field("state", in: record.after) == "pending")
-            let woken = try await wakes.next(within: .seconds(5))
+            let woken = try await wakes.next(within: .seconds(30))
             #expect(woken?.channel == JobStore.stepsChannel)
         }
     }

@@ -47,7 +47,7 @@ struct PostgresLeaderLockTests {
                     let pid = try #require(await a.holderBackendPID)
 
                     _ = try await second.query("SELECT pg_terminate_backend(\(pid))")
-                    let tookOver = try await TestDatabase.eventually(within: .seconds(10)) { try await Self.take(b) }
+                    let tookOver = try await TestDatabase.eventually(within: .seconds(30)) { try await Self.take(b) }
                     #expect(tookOver)
                     // The old holder learns it lost the lock at its next check, and cannot take it back.
                     #expect(await a.check() == false)

@@ -238,9 +238,10 @@ enum MPSHook {
     static func run(_ arguments: [String], database: String, port: Int = 0) async throws -> Result {
         let child = try start(arguments, database: database, port: port)
         defer { child.removeFiles() }
-        guard let status = try await child.waitForExit(within: .seconds(30)) else {
+        // A hang detector, not a speed bound: a migrate alone takes a third of a second.
+        guard let status = try await child.waitForExit(within: .seconds(120)) else {
             child.signal(SIGKILL)
-            throw ChildProcess.Failure(description: "mpshook \(arguments.joined(separator: " ")) did not exit within 30 s")
+            throw ChildProcess.Failure(description: "mpshook \(arguments.joined(separator: " ")) did not exit within 120 s")
         }
         return Result(status: status, stdout: child.standardOutput, stderr: child.standardError)
     }

@@ -101,7 +101,7 @@ enum TestDatabase {
     /// Polls `condition` until it holds, up to `limit`; for states the server reaches
     /// asynchronously (a terminated backend disappearing). Returns whether it held.
     static func eventually(
-        within limit: Duration = .seconds(10), _ condition: () async throws -> Bool
+        within limit: Duration = .seconds(60), _ condition: () async throws -> Bool
     ) async throws -> Bool {
         let deadline = ContinuousClock.now + limit
         while ContinuousClock.now < deadline {

@@ -135,7 +135,7 @@ import Testing
 
     /// Submits `json`, polls `DescribeBatchTaskDetail` until the task is `FINISH` (bounded), and
     /// returns its outputs.
-    static func finishedOutputs(_ client: MPSClient, _ json: String, within limit: Duration = .seconds(10)) async throws -> [JSONValue] {
+    static func finishedOutputs(_ client: MPSClient, _ json: String, within limit: Duration = .seconds(60)) async throws -> [JSONValue] {
         let created: JSONValue = try await client.call("BatchProcessMedia", body: Array(json.utf8))
         let taskId = try #require(created["TaskId"]?.stringValue)
         let deadline = ContinuousClock.now + limit
