@@ -60,12 +60,12 @@ timed+='|PostgresListenerTests|EventStreamTests|JobCancelEndToEndTests|NginxInte
 # The change feed reads what the cluster's oldest open transaction lets it; the metrics test
 # needs three calls within the emulator's second; retention in a running service is waited for.
 timed+='|ChangeFeedTests|MetricsEndToEndTests|RetentionServiceTests'
-# Every suite that starts mpshook, the emulator or the SDK as processes: in the parallel pass a
+# Every suite (or test) that starts mpshook, the emulator or the SDK as processes: in the parallel pass a
 # migrate that takes 0.3 s alone took 20 s here and over 30 s in CI (the debug binary loading
 # beside 800 tests). And the tests whose claim is "at once" or "within its timeout".
 timed+='|ServiceTests|NotificationsCommandTests|SubmitCommandTests|WorkflowCommandTests|ConfigCommandTests'
 timed+='|JobsAPIIntegrationTests|WorkflowJobsAPITests|EndToEndTests|EmulatorFaultSwitchTests|SDKConformanceTests'
-timed+='|GroupCommitterTests|CurlClientTests|PostgresSubscriptionTests|PostgresLeaderLockTests|APIKeySecretTests/hugeAndOddInputsAreRefusedQuickly'
+timed+='|GroupCommitterTests|CurlClientTests|PostgresSubscriptionTests|PostgresLeaderLockTests|APIKeySecretTests/hugeAndOddInputsAreRefusedQuickly|RetentionTests/thePruneCommandCountsThenPrunes'
 if [ "$#" -gt 0 ]; then
     swift test --skip-build "$@" 2>&1 | tee "$test_log" || status=$?
 else
